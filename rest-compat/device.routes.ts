@@ -1,0 +1,93 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Services } from "../src/services/context.js";
+import { UUID_RE, type DeviceInfo } from "../src/services/device-directory.service.js";
+import { mergedOf } from "../src/services/device-state.model.js";
+import { badInput, forbidden, notFound } from "../src/services/errors.js";
+import { deviceTokenOf, validateReportData } from "../src/services/report-validation.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The device the request's token belongs to, once resolved (also the rate-limit key). */
+    deviceAuth?: Promise<DeviceInfo | undefined>;
+  }
+  interface FastifyContextConfig {
+    deviceRoute?: boolean;
+  }
+}
+
+type Body = Record<string, unknown> | undefined;
+
+function tokenOf(request: FastifyRequest): string | undefined {
+  const explicit =
+    request.method === "GET"
+      ? (request.query as Record<string, unknown>).device_token
+      : (request.body as Body)?.device_token;
+  return deviceTokenOf(explicit, request.headers);
+}
+
+/** The device of the request's token, looked up once per request (memory after the first time). */
+export function resolveDevice(services: Services, request: FastifyRequest): Promise<DeviceInfo | undefined> {
+  request.deviceAuth ??= (async () => {
+    const token = tokenOf(request);
+    return token === undefined ? undefined : services.directory.findByToken(token);
+  })();
+  return request.deviceAuth;
+}
+
+function objectBody(request: FastifyRequest): Record<string, unknown> {
+  const body = request.body;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badInput("Request body must be a JSON object");
+  return body as Record<string, unknown>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The firmware's endpoints, byte for byte as contract/rest-compat.md. */
+export function deviceRoutes(app: FastifyInstance, services: Services): void {
+  const config = { deviceRoute: true };
+  const limits = services.config.limits;
+
+  app.post<{ Params: { device_id: string } }>("/devices/:device_id/telemetry", { config }, async (request) => {
+    const id = request.params.device_id;
+    if (!UUID_RE.test(id)) throw badInput("device id is malformed: expected a UUID");
+    const body = objectBody(request);
+    if (!(await services.directory.findById(id))) throw notFound("Device not found");
+    const device = await resolveDevice(services, request);
+    if (!device || device.id !== id.toLowerCase()) throw forbidden("Invalid device token");
+    const data = validateReportData(body.data, limits);
+    const at = Date.now();
+    const state = await services.state.report(device, data, at);
+    services.presence.touch(device, at);
+    return { message: "ok", device_id: device.id, data: mergedOf(state), timestamp: iso(at) };
+  });
+
+  app.post("/telemetry", { config }, async (request) => {
+    const body = objectBody(request);
+    const device = await resolveDevice(services, request);
+    if (!device) throw forbidden("Invalid device token");
+    const data = validateReportData(body.data, limits);
+    const at = Date.now();
+    const state = await services.state.report(device, data, at);
+    services.presence.touch(device, at);
+    const merged = mergedOf(state);
+    // Key-bound widgets show the device's latest reported values, so "updating the widgets" needs no
+    // write here; webhooks for telemetry_update listen to the TelemetryReported event.
+    return { message: "ok", device_id: device.id, led: ledOf(merged), updated_data: merged, timestamp: iso(at) };
+  });
+
+  app.get("/telemetry/latest", { config }, async (request) => {
+    const device = await resolveDevice(services, request);
+    if (!device) throw forbidden("Invalid device token");
+    const at = Date.now();
+    const state = await services.state.poll(device, at);
+    services.presence.touch(device, at);
+    return { device_id: device.id, data: mergedOf(state), timestamp: state.reportedAt === null ? null : iso(state.reportedAt) };
+  });
+}
+
+/** The legacy `led`: `updated_data.led`, else `updated_data.v0`, else 0; always a number for firmware. */
+export function ledOf(merged: Record<string, unknown>): number {
+  const value = merged.led ?? merged.v0 ?? 0;
+  if (typeof value === "boolean") return Number(value);
+  return typeof value === "number" ? value : Number(value) || 0;
+}

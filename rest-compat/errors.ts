@@ -1,0 +1,38 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { AppError, httpStatusOf, isDatabaseUnavailable } from "../src/services/errors.js";
+
+/** Keeps device tokens out of every logged URL. */
+export function redactUrl(url: string): string {
+  return url.replace(/((?:device_)?token=)[^&#]*/gi, "$1[redacted]");
+}
+
+/** What a client is told for framework-level refusals, in the contract's `{"detail"}` shape. */
+const FASTIFY_DETAIL: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "Request body is larger than the limit",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "Content-Type must be application/json",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "Request body is empty; send a JSON object",
+  FST_ERR_CTP_INVALID_JSON_BODY: "Request body is not valid JSON",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "Content-Length does not match the body",
+};
+
+/** One mapping from errors to `{"detail": ...}` responses for every REST route. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) {
+      return reply.status(httpStatusOf(error.code)).send({ detail: error.message });
+    }
+    const status = (error as FastifyError).statusCode;
+    if (status === 429) return reply.status(429).send({ detail: error.message });
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      const code = (error as FastifyError).code;
+      const detail = (code && FASTIFY_DETAIL[code]) ?? (error instanceof SyntaxError ? "Request body is not valid JSON" : error.message);
+      return reply.status(status).send({ detail });
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ url: redactUrl(request.url), err: error.message }, "database unavailable");
+      return reply.status(503).send({ detail: "Storage is unavailable; nothing was stored, retry later" });
+    }
+    request.log.error({ url: redactUrl(request.url), err: error }, "unhandled error");
+    return reply.status(500).send({ detail: "Internal server error" });
+  });
+}

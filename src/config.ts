@@ -1,0 +1,97 @@
+/**
+ * The one place the environment is read. Every variable is validated at start; a bad value stops the
+ * process with a message naming the variable. `.env.example` lists them all with their defaults.
+ */
+export interface Config {
+  readonly nodeEnv: "development" | "production" | "test";
+  readonly port: number;
+  readonly host: string;
+  /** External PostgreSQL; when absent an embedded PostgreSQL is started in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Port of the embedded PostgreSQL; 0 picks a free one at each start. */
+  readonly embeddedPgPort: number;
+  readonly dbPoolSize: number;
+  readonly redisUrl: string | undefined;
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /** Number of proxy hops whose X-Forwarded-For is trusted; 0 trusts none. */
+  readonly trustProxyHops: number;
+  readonly offlineTimeoutMs: number;
+  readonly lastSeenFlushMs: number;
+  readonly limits: {
+    readonly bodyBytes: number;
+    readonly keysPerReport: number;
+    readonly keyLength: number;
+    readonly stringBytes: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = raw.trim() as T;
+  if (!allowed.includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+  }
+  return raw.trim();
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const config: Config = {
+    nodeEnv: oneOf(env, "NODE_ENV", ["development", "production", "test"] as const, "development"),
+    port: int(env, "PORT", 8000, 0, 65535),
+    host: env.HOST?.trim() || "0.0.0.0",
+    databaseUrl: url(env, "DATABASE_URL", ["postgres:", "postgresql:"]),
+    dataDir: env.DATA_DIR?.trim() || "./data",
+    embeddedPgPort: int(env, "EMBEDDED_PG_PORT", 0, 0, 65535),
+    dbPoolSize: int(env, "DB_POOL_SIZE", 10, 1, 200),
+    redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+    logLevel: oneOf(env, "LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const, "info"),
+    rateLimit: {
+      max: int(env, "RATE_LIMIT_MAX", 100, 1, 1_000_000_000),
+      windowMs: int(env, "RATE_LIMIT_WINDOW_SECONDS", 60, 1, 86_400) * 1000, // 60 s
+    },
+    trustProxyHops: int(env, "TRUST_PROXY", 0, 0, 10),
+    offlineTimeoutMs: int(env, "OFFLINE_TIMEOUT", 60, 1, 86_400) * 1000, // 60 s
+    lastSeenFlushMs: int(env, "LAST_SEEN_FLUSH_SECONDS", 5, 1, 3600) * 1000, // 5 s
+    limits: {
+      bodyBytes: int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024), // 64 KiB
+      keysPerReport: int(env, "MAX_KEYS_PER_REPORT", 256, 1, 10_000),
+      keyLength: int(env, "MAX_KEY_LENGTH", 64, 1, 1024),
+      stringBytes: int(env, "MAX_STRING_BYTES", 1024, 1, 1024 * 1024), // 1 KiB
+    },
+  };
+  if (config.lastSeenFlushMs >= config.offlineTimeoutMs) {
+    throw new ConfigError("LAST_SEEN_FLUSH_SECONDS must be shorter than OFFLINE_TIMEOUT");
+  }
+  return Object.freeze(config);
+}

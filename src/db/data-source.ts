@@ -1,0 +1,30 @@
+import "reflect-metadata";
+import type { Pool } from "pg";
+import { DataSource } from "typeorm";
+import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver.js";
+import { DeviceStateRow } from "../entities/device-state.entity.js";
+import { Device } from "../entities/device.entity.js";
+import { User } from "../entities/user.entity.js";
+import { Initial1764250000000 } from "../entities/migrations/1764250000000-initial.js";
+
+export const entities = [User, Device, DeviceStateRow];
+export const migrations = [Initial1764250000000];
+
+export function createDataSource(url: string, poolSize: number): DataSource {
+  return new DataSource({
+    type: "postgres",
+    url,
+    entities,
+    migrations,
+    migrationsRun: false,
+    synchronize: false,
+    uuidExtension: "pgcrypto",
+    // Fail fast when the database is gone so requests get a 503 instead of hanging.
+    extra: { max: poolSize, connectionTimeoutMillis: 3000 },
+  });
+}
+
+/** The pg pool under TypeORM, for the few hot paths that send hand-written batched SQL. */
+export function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as PostgresDriver).master as Pool;
+}

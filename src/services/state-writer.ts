@@ -1,0 +1,236 @@
+import type { Pool, PoolClient } from "pg";
+import { LruMap } from "toad-cache";
+import type { DesiredEntry, JsonValue } from "../entities/device-state.entity.js";
+import type { DeviceStateData } from "./device-state.model.js";
+import { AppError, isDatabaseUnavailable, notFound, unavailable } from "./errors.js";
+
+/** One history row: a reported key at the server's time. */
+export interface HistoryRow {
+  d: string; // device id
+  k: string;
+  t: number; // epoch ms
+  n: number | null;
+  v: JsonValue | null;
+}
+
+/** A change to one device's state. `run` is pure: a batch may run it again after a conflict. */
+export interface Mutation<R> {
+  readonly deviceId: string;
+  run(state: DeviceStateData): { next: DeviceStateData; history?: HistoryRow[]; result: R } | null;
+}
+
+interface Queued {
+  mutation: Mutation<unknown>;
+  resolve(value: { state: DeviceStateData; result: unknown }): void;
+  reject(error: unknown): void;
+  attempts: number;
+}
+
+const MAX_BATCH = 2000;
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Group commit for device state and history. Mutations that arrive while a transaction is in flight
+ * wait for the next one, so under load one commit acknowledges hundreds of reports while each
+ * request is still answered only after its own data is durable. The writer keeps the latest state
+ * of each device in memory (reads cost no query) and writes with an optimistic version check, so
+ * several processes writing the same device never lose each other's changes: a conflict reloads
+ * the row and runs the mutation again.
+ */
+export class StateWriter {
+  private readonly cache = new LruMap<DeviceStateData>(200_000);
+  private queue: Queued[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private readonly loading = new Map<string, Promise<DeviceStateData | undefined>>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly onCommitted: (results: Array<{ state: DeviceStateData; result: unknown }>) => void,
+  ) {}
+
+  submit<R>(mutation: Mutation<R>): Promise<{ state: DeviceStateData; result: R }> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ mutation, resolve: resolve as Queued["resolve"], reject, attempts: 0 });
+      this.schedule();
+    });
+  }
+
+  /** Latest committed state, from memory when known. Undefined when the device does not exist. */
+  async read(deviceId: string): Promise<DeviceStateData | undefined> {
+    const cached = this.cache.get(deviceId);
+    if (cached) return cached;
+    let pending = this.loading.get(deviceId);
+    if (!pending) {
+      pending = this.load(this.pool, [deviceId])
+        .then((found) => {
+          const state = found.get(deviceId);
+          // A commit may have cached a newer state while this read was in flight.
+          if (state && !this.cache.get(deviceId)) this.cache.set(deviceId, state);
+          return this.cache.get(deviceId) ?? state;
+        })
+        .finally(() => this.loading.delete(deviceId));
+      this.loading.set(deviceId, pending);
+    }
+    return pending;
+  }
+
+  /** Drop a device's cached state (deleted, or changed by another process). */
+  forget(deviceId: string): void {
+    this.cache.delete(deviceId);
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate lets every request parsed in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    const batch = this.queue.splice(0, MAX_BATCH);
+    try {
+      await this.commit(batch);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  private async commit(batch: Queued[]): Promise<void> {
+    let client: PoolClient | undefined;
+    let working = new Map<string, DeviceStateData>();
+    const ids = [...new Set(batch.map((q) => q.mutation.deviceId))];
+    try {
+      client = await this.pool.connect();
+      const missing = ids.filter((id) => !this.cache.get(id));
+      const loaded = missing.length > 0 ? await this.load(client, missing) : new Map<string, DeviceStateData>();
+      const base = new Map<string, DeviceStateData>();
+      for (const id of ids) {
+        const state = this.cache.get(id) ?? loaded.get(id);
+        if (state) base.set(id, state);
+      }
+      working = new Map(base);
+      const history: HistoryRow[] = [];
+      const outcomes: Array<{ q: Queued; state: DeviceStateData; result: unknown } | undefined> = [];
+      for (const q of batch) {
+        const current = working.get(q.mutation.deviceId);
+        if (!current) {
+          outcomes.push(undefined);
+          continue;
+        }
+        const out = q.mutation.run(current);
+        if (out) {
+          working.set(q.mutation.deviceId, out.next);
+          if (out.history) for (const row of out.history) history.push(row);
+        }
+        outcomes.push({ q, state: out?.next ?? current, result: out?.result });
+      }
+
+      const changed = ids.filter((id) => working.get(id) !== base.get(id));
+      await client.query("BEGIN");
+      const written = new Set<string>();
+      if (changed.length > 0) {
+        const rows = changed.map((id) => rowOf(working.get(id)!, base.get(id)!.version));
+        const res = await client.query<{ device_id: string }>(UPDATE_STATE, [JSON.stringify(rows)]);
+        for (const r of res.rows) written.add(r.device_id);
+      }
+      const conflicted = new Set(changed.filter((id) => !written.has(id)));
+      const durable = history.filter((h) => !conflicted.has(h.d));
+      if (durable.length > 0) await client.query(INSERT_HISTORY, [JSON.stringify(durable)]);
+      await client.query("COMMIT");
+      client.release();
+      client = undefined;
+
+      const committed: Array<{ state: DeviceStateData; result: unknown }> = [];
+      for (const id of changed) {
+        if (conflicted.has(id)) this.cache.delete(id);
+        else this.cache.set(id, working.get(id)!);
+      }
+      for (const id of ids) if (base.has(id) && !changed.includes(id) && !this.cache.get(id)) this.cache.set(id, base.get(id)!);
+      const retry: Queued[] = [];
+      batch.forEach((q, i) => {
+        const outcome = outcomes[i];
+        if (!outcome) return q.reject(notFound("Device not found"));
+        if (conflicted.has(q.mutation.deviceId)) {
+          if (++q.attempts >= MAX_ATTEMPTS) return q.reject(new AppError("CONFLICT", "Device state is changing too fast; retry"));
+          return retry.push(q);
+        }
+        const value = { state: outcome.state, result: outcome.result };
+        committed.push(value);
+        q.resolve(value);
+      });
+      // Retried mutations go first so a device's changes keep their order.
+      if (retry.length > 0) this.queue.unshift(...retry);
+      if (committed.length > 0) this.onCommitted(committed);
+    } catch (error) {
+      if (client) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        client.release(true); // the connection may be broken: do not return it to the pool
+      }
+      // The outcome of a failed COMMIT is unknown: forget these devices and read them again.
+      for (const id of ids) this.cache.delete(id);
+      const reason = isDatabaseUnavailable(error) ? unavailable() : error;
+      for (const q of batch) q.reject(reason);
+    }
+  }
+
+  private async load(db: Pool | PoolClient, ids: string[]): Promise<Map<string, DeviceStateData>> {
+    const { rows } = await db.query<{
+      device_id: string;
+      reported: Record<string, JsonValue>;
+      reported_ts: Record<string, number>;
+      reported_at: Date | null;
+      desired: Record<string, DesiredEntry>;
+      version: number;
+    }>(
+      `SELECT device_id, reported, reported_ts, reported_at, desired, version FROM device_state WHERE device_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.device_id,
+        {
+          deviceId: r.device_id,
+          reported: r.reported,
+          reportedTs: r.reported_ts,
+          reportedAt: r.reported_at ? r.reported_at.getTime() : null,
+          desired: r.desired,
+          version: r.version,
+        },
+      ]),
+    );
+  }
+}
+
+function rowOf(state: DeviceStateData, baseVersion: number) {
+  return {
+    id: state.deviceId,
+    reported: state.reported,
+    reported_ts: state.reportedTs,
+    reported_at: state.reportedAt,
+    desired: state.desired,
+    version: state.version,
+    base: baseVersion,
+  };
+}
+
+// One statement per batch, whatever its size: rows travel as one JSON document.
+const UPDATE_STATE = `
+  UPDATE device_state s
+     SET reported = u.reported, reported_ts = u.reported_ts,
+         reported_at = to_timestamp(u.reported_at / 1000.0), desired = u.desired, version = u.version
+    FROM jsonb_to_recordset($1::jsonb)
+         AS u(id uuid, reported jsonb, reported_ts jsonb, reported_at double precision, desired jsonb, version int, base int)
+   WHERE s.device_id = u.id AND s.version = u.base
+RETURNING s.device_id`;
+
+const INSERT_HISTORY = `
+  INSERT INTO telemetry (device_id, key, ts, num, val)
+  SELECT d, k, to_timestamp(t / 1000.0), n, v
+    FROM jsonb_to_recordset($1::jsonb) AS x(d uuid, k text, t double precision, n double precision, v jsonb)`;

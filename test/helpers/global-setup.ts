@@ -1,0 +1,33 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { pino } from "pino";
+import { startEmbedded, type EmbeddedDatabase } from "../../src/db/embedded.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** A PostgreSQL server on which each test file creates its own database. */
+    pgAdminUrl: string;
+  }
+}
+
+/**
+ * With DATABASE_URL (CI: the machine's PostgreSQL) test files create their databases there;
+ * without it one embedded PostgreSQL is started for the whole run, so `npm test` needs nothing installed.
+ */
+export default async function setup(project: TestProject) {
+  let embedded: EmbeddedDatabase | undefined;
+  let dir: string | undefined;
+  let url = process.env.DATABASE_URL;
+  if (!url) {
+    dir = await mkdtemp(join(tmpdir(), "thingsnxt-test-"));
+    embedded = await startEmbedded(dir, 0, pino({ level: "warn" }));
+    url = embedded.url;
+  }
+  project.provide("pgAdminUrl", url);
+  return async () => {
+    await embedded?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
+}
