@@ -50,7 +50,9 @@ export function httpStatusOf(code: ErrorCode): number {
 }
 
 /** PostgreSQL and driver failures that mean "the database is not reachable right now". */
-const CONNECTION_SQLSTATES = new Set(["57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004", "53300"]);
+// 57P0x: server shutting down or connection terminated; 08xxx: connection failures; 53300: too many
+// connections; 55000: database not accepting connections; 3D000: database gone.
+const CONNECTION_SQLSTATES = new Set(["57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004", "53300", "55000", "3D000"]);
 const CONNECTION_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH"]);
 
 export function isDatabaseUnavailable(error: unknown): boolean {

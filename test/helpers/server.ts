@@ -32,7 +32,11 @@ export interface TestServer extends RunningServer {
 }
 
 /** The real server on a real PostgreSQL, listening on a free port of 127.0.0.1. */
-export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  databaseUrl?: string,
+  logTo?: NodeJS.WritableStream,
+): Promise<TestServer> {
   const db = databaseUrl ? undefined : await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: "test",
@@ -42,7 +46,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     DATABASE_URL: databaseUrl ?? db!.url,
     ...env,
   });
-  const server = await startServer(config, createLogger(config));
+  const server = await startServer(config, createLogger(config, logTo));
   return Object.assign(server, {
     databaseUrl: databaseUrl ?? db!.url,
     stop: async () => {
