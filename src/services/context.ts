@@ -29,7 +29,7 @@ export interface Services {
 export function createServices(config: Config, dataSource: DataSource, log: Logger): Services {
   const pool = poolOf(dataSource);
   // An idle client that loses its connection emits here; without a listener the process would exit.
-  pool.on("error", (error) => log.warn({ err: error }, "database connection lost"));
+  pool.on("error", (error) => log.warn({ err: error.message }, "database connection lost"));
   const bus = new EventBus();
   bus.onError((error) => log.error({ err: error }, "event subscriber failed"));
   const directory = new DeviceDirectory(pool);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Pool } from "pg";
+import { withTransaction } from "../db/transaction.js";
 import { hashToken } from "./device-directory.service.js";
 import { Topic, type EventBus } from "./event-bus.js";
 import { badInput } from "./errors.js";
@@ -29,23 +30,15 @@ export class DeviceService {
     const name = input.name.trim();
     if (name.length === 0 || name.length > 100) throw badInput("name must be 1 to 100 characters");
     const token = newDeviceToken();
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    return withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ id: string }>(
         `INSERT INTO devices (owner_id, name, type, location, token_hash) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
         [ownerId, name, input.type ?? null, input.location ?? null, hashToken(token)],
       );
       const id = rows[0]!.id;
       await client.query(`INSERT INTO device_state (device_id) VALUES ($1)`, [id]);
-      await client.query("COMMIT");
       return { id, token };
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** A new token; the old one fails from the moment this returns, in every process. */
@@ -66,25 +59,15 @@ export class DeviceService {
    * ingest batch that holds it, so no history row of that batch is left behind.
    */
   async delete(deviceId: string, ownerId: string): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    const deleted = await withTransaction(this.pool, async (client) => {
       const owned = await client.query(`SELECT 1 FROM devices WHERE id = $1 AND owner_id = $2 FOR UPDATE`, [deviceId, ownerId]);
-      if (owned.rowCount === 0) {
-        await client.query("ROLLBACK");
-        return false;
-      }
+      if (owned.rowCount === 0) return false;
       await client.query(`SELECT 1 FROM device_state WHERE device_id = $1 FOR UPDATE`, [deviceId]);
       await client.query(`DELETE FROM telemetry WHERE device_id = $1`, [deviceId]);
       await client.query(`DELETE FROM devices WHERE id = $1`, [deviceId]);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-    this.bus.publish(Topic.DeviceCredentialsChanged, { deviceId });
-    return true;
+      return true;
+    });
+    if (deleted) this.bus.publish(Topic.DeviceCredentialsChanged, { deviceId });
+    return deleted;
   }
 }

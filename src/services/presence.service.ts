@@ -30,7 +30,7 @@ export class PresenceService {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
-    await this.flush().catch((error) => this.log.warn({ err: error }, "last-seen flush at shutdown failed"));
+    await this.flush().catch((error) => this.log.warn({ err: (error as Error).message }, "last-seen flush at shutdown failed"));
   }
 
   touch(device: DeviceInfo, at = Date.now()): void {
@@ -51,7 +51,7 @@ export class PresenceService {
         await this.flush();
         await this.sweep();
       })
-      .catch((error) => this.log.warn({ err: error }, "presence tick failed"));
+      .catch((error: Error) => this.log.warn({ err: error.message }, "presence tick failed"));
     return this.running;
   }
 

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "pg";
+import { withTransaction } from "../db/transaction.js";
 import { LruMap } from "toad-cache";
 import type { DesiredEntry, JsonValue } from "../entities/device-state.entity.js";
 import type { DeviceStateData } from "./device-state.model.js";
@@ -103,56 +104,51 @@ export class StateWriter {
   }
 
   private async commit(batch: Queued[]): Promise<void> {
-    let client: PoolClient | undefined;
-    let working = new Map<string, DeviceStateData>();
     const ids = [...new Set(batch.map((q) => q.mutation.deviceId))];
     try {
-      client = await this.pool.connect();
-      const missing = ids.filter((id) => !this.cache.get(id));
-      const loaded = missing.length > 0 ? await this.load(client, missing) : new Map<string, DeviceStateData>();
-      const base = new Map<string, DeviceStateData>();
+      const { working, base, outcomes, conflicted } = await withTransaction(this.pool, async (client) => {
+        const missing = ids.filter((id) => !this.cache.get(id));
+        const loaded = missing.length > 0 ? await this.load(client, missing) : new Map<string, DeviceStateData>();
+        const base = new Map<string, DeviceStateData>();
+        for (const id of ids) {
+          const state = this.cache.get(id) ?? loaded.get(id);
+          if (state) base.set(id, state);
+        }
+        const working = new Map(base);
+        const history: HistoryRow[] = [];
+        const outcomes: Array<{ state: DeviceStateData; result: unknown } | undefined> = [];
+        for (const q of batch) {
+          const current = working.get(q.mutation.deviceId);
+          if (!current) {
+            outcomes.push(undefined);
+            continue;
+          }
+          const out = q.mutation.run(current);
+          if (out) {
+            working.set(q.mutation.deviceId, out.next);
+            if (out.history) for (const row of out.history) history.push(row);
+          }
+          outcomes.push({ state: out?.next ?? current, result: out?.result });
+        }
+        const changed = ids.filter((id) => working.get(id) !== base.get(id));
+        const written = new Set<string>();
+        if (changed.length > 0) {
+          const rows = changed.map((id) => rowOf(working.get(id)!, base.get(id)!.version));
+          const res = await client.query<{ device_id: string }>(UPDATE_STATE, [JSON.stringify(rows)]);
+          for (const r of res.rows) written.add(r.device_id);
+        }
+        // Another process changed these devices (or deleted them) since we cached them.
+        const conflicted = new Set(changed.filter((id) => !written.has(id)));
+        const durable = history.filter((h) => !conflicted.has(h.d));
+        if (durable.length > 0) await client.query(INSERT_HISTORY, [JSON.stringify(durable)]);
+        return { working, base, outcomes, changed, conflicted };
+      });
+
       for (const id of ids) {
-        const state = this.cache.get(id) ?? loaded.get(id);
-        if (state) base.set(id, state);
-      }
-      working = new Map(base);
-      const history: HistoryRow[] = [];
-      const outcomes: Array<{ q: Queued; state: DeviceStateData; result: unknown } | undefined> = [];
-      for (const q of batch) {
-        const current = working.get(q.mutation.deviceId);
-        if (!current) {
-          outcomes.push(undefined);
-          continue;
-        }
-        const out = q.mutation.run(current);
-        if (out) {
-          working.set(q.mutation.deviceId, out.next);
-          if (out.history) for (const row of out.history) history.push(row);
-        }
-        outcomes.push({ q, state: out?.next ?? current, result: out?.result });
-      }
-
-      const changed = ids.filter((id) => working.get(id) !== base.get(id));
-      await client.query("BEGIN");
-      const written = new Set<string>();
-      if (changed.length > 0) {
-        const rows = changed.map((id) => rowOf(working.get(id)!, base.get(id)!.version));
-        const res = await client.query<{ device_id: string }>(UPDATE_STATE, [JSON.stringify(rows)]);
-        for (const r of res.rows) written.add(r.device_id);
-      }
-      const conflicted = new Set(changed.filter((id) => !written.has(id)));
-      const durable = history.filter((h) => !conflicted.has(h.d));
-      if (durable.length > 0) await client.query(INSERT_HISTORY, [JSON.stringify(durable)]);
-      await client.query("COMMIT");
-      client.release();
-      client = undefined;
-
-      const committed: Array<{ state: DeviceStateData; result: unknown }> = [];
-      for (const id of changed) {
-        if (conflicted.has(id)) this.cache.delete(id);
+        if (conflicted.has(id) || !base.has(id)) this.cache.delete(id);
         else this.cache.set(id, working.get(id)!);
       }
-      for (const id of ids) if (base.has(id) && !changed.includes(id) && !this.cache.get(id)) this.cache.set(id, base.get(id)!);
+      const committed: Array<{ state: DeviceStateData; result: unknown }> = [];
       const retry: Queued[] = [];
       batch.forEach((q, i) => {
         const outcome = outcomes[i];
@@ -161,18 +157,13 @@ export class StateWriter {
           if (++q.attempts >= MAX_ATTEMPTS) return q.reject(new AppError("CONFLICT", "Device state is changing too fast; retry"));
           return retry.push(q);
         }
-        const value = { state: outcome.state, result: outcome.result };
-        committed.push(value);
-        q.resolve(value);
+        committed.push(outcome);
+        q.resolve(outcome);
       });
       // Retried mutations go first so a device's changes keep their order.
       if (retry.length > 0) this.queue.unshift(...retry);
       if (committed.length > 0) this.onCommitted(committed);
     } catch (error) {
-      if (client) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        client.release(true); // the connection may be broken: do not return it to the pool
-      }
       // The outcome of a failed COMMIT is unknown: forget these devices and read them again.
       for (const id of ids) this.cache.delete(id);
       const reason = isDatabaseUnavailable(error) ? unavailable() : error;
