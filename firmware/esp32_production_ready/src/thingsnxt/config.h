@@ -1,0 +1,20 @@
+#pragma once
+#include <cstdint>
+
+namespace tnx {
+
+// Timing defaults follow the REST contract ("poll every 3-5 s, report every
+// 10 s"); they keep one device at ~26 requests/min against a 100/min budget.
+struct Config {
+  uint32_t telemetryIntervalMs = 10000;  // 10 s between V2 reports
+  uint32_t pollIntervalMs = 3000;        // 3 s between polls (measured from poll start)
+  uint32_t healthIntervalMs = 60000;     // 60 s between GET /health
+  uint32_t httpTimeoutMs = 10000;        // 10 s for an ordinary request
+  uint32_t longPollCapS = 25;            // never ask the server to hold a poll longer
+  uint32_t longPollSlackS = 5;           // long-poll HTTP timeout = wait + 5 s
+  uint32_t retryAfterCapS = 3600;        // ignore absurd Retry-After values beyond 1 h
+  uint32_t backoffBaseMs = 1000;         // first retry after 0.5-1 s
+  uint32_t backoffCapMs = 60000;         // retries never further apart than 60 s
+};
+
+}  // namespace tnx

@@ -1,0 +1,110 @@
+#include "device.h"
+
+namespace tnx {
+
+// millis() wraps every ~49 days; comparing through a signed difference keeps
+// deadlines right across the wrap as long as they are < 24 days away.
+static bool reached(uint32_t now, uint32_t deadline) { return static_cast<int32_t>(now - deadline) >= 0; }
+
+const char* stateName(State state) {
+  switch (state) {
+    case State::Unprovisioned: return "UNPROVISIONED";
+    case State::Running: return "RUNNING";
+    case State::NeedsProvisioning: return "NEEDS_PROVISIONING";
+  }
+  return "?";
+}
+
+Device::Device(const Ports& ports, PinMap pins, const Config& config)
+    : ports_(ports),
+      pins_(std::move(pins)),
+      config_(config),
+      log_(ports.console),
+      telemetry_{"telemetry", config.telemetryIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)},
+      poll_{"poll", config.pollIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)},
+      health_{"health", config.healthIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)} {}
+
+void Device::begin() {
+  // Outputs start LOW, a known state after a brown-out; the first poll restores what the app wants.
+  for (const auto& pin : pins_.entries()) ports_.gpio.write(pin.gpio, false);
+  credentials_ = loadCredentials(ports_.store);
+  if (credentials_.complete()) {
+    enterRunning();
+  } else {
+    log_.line("UNPROVISIONED no credentials stored; type 'provision' (or 'help')");
+  }
+}
+
+void Device::enterRunning() {
+  log_.setSecret(credentials_.token);
+  state_ = State::Running;
+  const uint32_t now = ports_.clock.millis();
+  // Poll before the first report, so the report confirms the app's state
+  // instead of announcing the power-on defaults.
+  poll_.dueAt = now;
+  health_.dueAt = now;
+  telemetry_.dueAt = now + telemetry_.intervalMs;
+  reportAfterFirstPoll_ = true;
+  for (Channel* channel : {&telemetry_, &poll_, &health_}) channel->backoff.reset();
+  rateLimited_ = false;
+  longPollWaitS_ = 0;
+  linkUp_ = linkEverUp_ = readyAnnounced_ = false;
+  log_.line("Running as device=" + credentials_.deviceId + " api=" + credentials_.apiUrl);
+  ports_.platform.connectNetwork(credentials_.wifiSsid, credentials_.wifiPassword);
+}
+
+void Device::stopForbidden() {
+  state_ = State::NeedsProvisioning;
+  longPollWaitS_ = 0;
+  log_.line("NEEDS_PROVISIONING the server rejected the device token (403); run 'provision'");
+}
+
+void Device::tick() {
+  updateUptime();
+  std::string line;
+  while (ports_.console.readLine(line)) handleLine(line);
+  if (state_ != State::Running || !trackNetwork()) return;
+
+  const uint32_t now = ports_.clock.millis();
+  if (rateLimited_) {
+    if (!reached(now, gateUntil_)) return;
+    rateLimited_ = false;
+  }
+  // One request per tick keeps the console and the watchdog serviced.
+  // Reports go first: after a command they carry the confirmation.
+  if (reached(now, telemetry_.dueAt)) {
+    sendTelemetry();
+  } else if (reached(now, poll_.dueAt)) {
+    poll();
+  } else if (reached(now, health_.dueAt)) {
+    checkHealth();
+  }
+}
+
+bool Device::trackNetwork() {
+  const bool up = ports_.platform.networkUp();
+  if (up && !linkUp_) {
+    if (linkEverUp_) {
+      ++stats_.reconnects;
+      log_.line("Network reconnected");
+    }
+    linkEverUp_ = true;
+  } else if (!up && linkUp_) {
+    log_.line("Network lost; waiting for it to come back");
+  }
+  linkUp_ = up;
+  if (up && !readyAnnounced_) {
+    readyAnnounced_ = true;
+    log_.line("READY");
+  }
+  return up;
+}
+
+void Device::updateUptime() {
+  const uint32_t now = ports_.clock.millis();
+  uptimeMs_ += static_cast<uint32_t>(now - lastMillis_);
+  lastMillis_ = now;
+  stats_.uptimeS = static_cast<uint32_t>(uptimeMs_ / 1000);
+}
+
+}  // namespace tnx

@@ -1,0 +1,153 @@
+#pragma once
+// Scriptable stand-ins for every port, plus a Rig that wires a Device to them.
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "device.h"
+
+namespace fake {
+
+// Time moves only when a test says so; random() returns a fixed policy.
+struct Clock : tnx::Clock {
+  uint32_t now = 0;
+  bool randomMax = false;  // false: always 0, true: always bound - 1
+  std::vector<uint32_t> bounds;
+  uint32_t millis() override { return now; }
+  uint32_t random(uint32_t bound) override {
+    bounds.push_back(bound);
+    return randomMax ? bound - 1 : 0;
+  }
+};
+
+inline tnx::HttpResponse response(int status, const std::string& body = "",
+                                  std::map<std::string, std::string> headers = {}) {
+  tnx::HttpResponse r;
+  r.status = status;
+  r.body = body;
+  r.headers = std::move(headers);
+  return r;
+}
+
+// Answers from `handler` (default: 200 with an empty state); records every request
+// with the clock time it was sent at.
+struct Http : tnx::HttpClient {
+  explicit Http(Clock& c) : clock(c) {}
+  Clock& clock;
+  struct Sent {
+    tnx::HttpRequest request;
+    uint32_t at;
+  };
+  std::vector<Sent> sent;
+  std::function<tnx::HttpResponse(const tnx::HttpRequest&)> handler;
+  tnx::HttpResponse send(const tnx::HttpRequest& request) override {
+    sent.push_back({request, clock.now});
+    if (handler) return handler(request);
+    return response(200, R"({"device_id":"dev1","data":{},"timestamp":null})");
+  }
+  size_t count(const std::string& urlPart) const {
+    size_t n = 0;
+    for (const auto& s : sent) n += s.request.url.find(urlPart) != std::string::npos;
+    return n;
+  }
+};
+
+struct Store : tnx::KeyValueStore {
+  std::map<std::string, std::string> values;
+  bool get(const std::string& key, std::string& value) override {
+    auto it = values.find(key);
+    if (it == values.end()) return false;
+    value = it->second;
+    return true;
+  }
+  void set(const std::string& key, const std::string& value) override { values[key] = value; }
+  void remove(const std::string& key) override { values.erase(key); }
+};
+
+struct Gpio : tnx::Gpio {
+  std::map<int, bool> levels;
+  int writes = 0;
+  void write(int gpio, bool high) override {
+    levels[gpio] = high;
+    ++writes;
+  }
+  bool read(int gpio) override { return levels[gpio]; }
+};
+
+struct Console : tnx::Console {
+  std::deque<std::string> input;
+  std::vector<std::string> output;
+  bool readLine(std::string& line) override {
+    if (input.empty()) return false;
+    line = input.front();
+    input.pop_front();
+    return true;
+  }
+  void writeLine(const std::string& text) override { output.push_back(text); }
+  bool printed(const std::string& exact) const {
+    for (const auto& line : output) if (line == exact) return true;
+    return false;
+  }
+  bool printedContaining(const std::string& part) const {
+    for (const auto& line : output) if (line.find(part) != std::string::npos) return true;
+    return false;
+  }
+  std::string all() const {
+    std::string text;
+    for (const auto& line : output) text += line + "\n";
+    return text;
+  }
+};
+
+struct Sensors : tnx::Sensors {
+  std::vector<tnx::Reading> readings{{"temperature", 25.5}, {"humidity", 60}};
+  void read(std::vector<tnx::Reading>& out) override { out.insert(out.end(), readings.begin(), readings.end()); }
+};
+
+struct Platform : tnx::Platform {
+  bool up = true;
+  uint32_t heap = 123456;
+  std::vector<std::string> connects;
+  int disconnects = 0;
+  void connectNetwork(const std::string& ssid, const std::string&) override { connects.push_back(ssid); }
+  void disconnectNetwork() override { ++disconnects; }
+  bool networkUp() override { return up; }
+  uint32_t freeHeap() override { return heap; }
+};
+
+constexpr const char* kToken = "secret-token-42";
+
+// A Device with fake ports. provisioned() fills the store before begin().
+struct Rig {
+  explicit Rig(const tnx::Config& c = tnx::Config()) : config(c) {}
+
+  Clock clock;
+  Http http{clock};
+  Store store;
+  Gpio gpio;
+  Console console;
+  Sensors sensors;
+  Platform platform;
+  tnx::Config config;
+  tnx::Device device{tnx::Ports{http, store, clock, gpio, console, sensors, platform}, tnx::PinMap::defaults(), config};
+
+  void provisionStore() {
+    store.values = {{"device_id", "dev1"}, {"device_token", kToken}, {"api_url", "http://api.test"}};
+  }
+  void type(const std::string& line) {
+    console.input.push_back(line);
+    device.tick();
+  }
+  // Ticks every `stepMs` until `untilMs`, like loop() on the board.
+  void runUntil(uint32_t untilMs, uint32_t stepMs = 100) {
+    while (clock.now < untilMs) {
+      device.tick();
+      clock.now += stepMs;
+    }
+    device.tick();
+  }
+};
+
+}  // namespace fake
