@@ -15,10 +15,23 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /** Multiplies every per-operation GraphQL budget (login, register, ...); 1 in production. */
+  readonly graphqlRateLimitFactor: number;
   /** Number of proxy hops whose X-Forwarded-For is trusted; 0 trusts none. */
   readonly trustProxyHops: number;
   readonly offlineTimeoutMs: number;
   readonly lastSeenFlushMs: number;
+  /** HS256 key for access tokens; unset: a random key generated once and kept in the database. */
+  readonly jwtSecret: string | undefined;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  /** Key (32+ chars) that encrypts webhook secrets at rest; unset: generated and kept in the database. */
+  readonly secretKey: string | undefined;
+  /** smtp:// or smtps:// URL; unset: mails are written to the log (development). */
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  /** Link sent in password-reset mails; the token is appended. */
+  readonly passwordResetUrl: string;
   readonly limits: {
     readonly bodyBytes: number;
     readonly keysPerReport: number;
@@ -65,6 +78,13 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw.trim();
 }
 
+function secret(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (raw.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     nodeEnv: oneOf(env, "NODE_ENV", ["development", "production", "test"] as const, "development"),
@@ -80,9 +100,17 @@ export function loadConfig(env: Env = process.env): Config {
       max: int(env, "RATE_LIMIT_MAX", 100, 1, 1_000_000_000),
       windowMs: int(env, "RATE_LIMIT_WINDOW_SECONDS", 60, 1, 86_400) * 1000, // 60 s
     },
+    graphqlRateLimitFactor: int(env, "GRAPHQL_RATE_LIMIT_FACTOR", 1, 1, 1_000_000),
     trustProxyHops: int(env, "TRUST_PROXY", 0, 0, 10),
     offlineTimeoutMs: int(env, "OFFLINE_TIMEOUT", 60, 1, 86_400) * 1000, // 60 s
     lastSeenFlushMs: int(env, "LAST_SEEN_FLUSH_SECONDS", 5, 1, 3600) * 1000, // 5 s
+    jwtSecret: secret(env, "JWT_SECRET"),
+    accessTokenTtlSeconds: int(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400), // 15 min
+    refreshTokenTtlSeconds: int(env, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365) * 86_400, // 30 days
+    secretKey: secret(env, "SECRET_KEY"),
+    smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
+    mailFrom: env.MAIL_FROM?.trim() || "ThingsNXT <no-reply@localhost>",
+    passwordResetUrl: url(env, "PASSWORD_RESET_URL", ["http:", "https:"]) ?? "http://localhost:8000/reset-password?token=",
     limits: {
       bodyBytes: int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024), // 64 KiB
       keysPerReport: int(env, "MAX_KEYS_PER_REPORT", 256, 1, 10_000),

@@ -2,6 +2,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import type { DataSource } from "typeorm";
+import { appRoutes } from "../rest-compat/app.routes.js";
+import { docsRoutes } from "../rest-compat/docs.routes.js";
+import { widgetRoutes } from "../rest-compat/widget.routes.js";
 import { deviceRoutes } from "../rest-compat/device.routes.js";
 import { installErrorHandler, redactUrl } from "../rest-compat/errors.js";
 import { installRateLimit } from "../rest-compat/rate-limit.js";
@@ -9,6 +12,8 @@ import { serviceRoutes } from "../rest-compat/service.routes.js";
 import type { Config } from "./config.js";
 import { createDataSource } from "./db/data-source.js";
 import { startEmbedded, type EmbeddedDatabase } from "./db/embedded.js";
+import { installGraphQL } from "./schema/apollo.js";
+import { ideRoutes } from "./schema/ide.js";
 import { createServices, type Services } from "./services/context.js";
 
 export interface RunningServer {
@@ -33,7 +38,7 @@ export function createLogger(config: Config, destination?: NodeJS.WritableStream
   );
 }
 
-export async function buildApp(services: Services, redis: Redis | undefined): Promise<FastifyInstance> {
+export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
     loggerInstance: services.log as FastifyBaseLogger,
@@ -56,12 +61,17 @@ export async function buildApp(services: Services, redis: Redis | undefined): Pr
     done();
   });
   installErrorHandler(app);
-  await installRateLimit(app, services, redis);
+  await installRateLimit(app, services, services.redis);
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => {
     reply.status(404).send({ detail: `Not found: ${request.method} ${redactUrl(request.url).split("?")[0]}` });
   });
   serviceRoutes(app, services);
   deviceRoutes(app, services);
+  appRoutes(app, services);
+  widgetRoutes(app, services);
+  docsRoutes(app, services);
+  ideRoutes(app);
+  await installGraphQL(app, services);
   return app;
 }
 
@@ -88,8 +98,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       redis.on("error", (error) => log.warn({ err: error.message }, "redis"));
       await redis.connect();
     }
-    const services = createServices(config, dataSource, log);
-    const app = await buildApp(services, redis);
+    const services = await createServices(config, dataSource, log, redis);
+    const app = await buildApp(services);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;

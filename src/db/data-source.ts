@@ -2,13 +2,7 @@ import "reflect-metadata";
 import type { Pool } from "pg";
 import { DataSource } from "typeorm";
 import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver.js";
-import { DeviceStateRow } from "../entities/device-state.entity.js";
-import { Device } from "../entities/device.entity.js";
-import { User } from "../entities/user.entity.js";
-import { Initial1764250000000 } from "../entities/migrations/1764250000000-initial.js";
-
-export const entities = [User, Device, DeviceStateRow];
-export const migrations = [Initial1764250000000];
+import { entities, migrations } from "../entities/index.js";
 
 export function createDataSource(url: string, poolSize: number): DataSource {
   return new DataSource({

@@ -1,25 +1,30 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne } from "typeorm";
+import { Column, Entity, Index } from "typeorm";
+import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { DateTimeScalar } from "../schema/scalars.js";
 import { BaseEntity } from "./base.entity.js";
-import type { User } from "./user.entity.js";
 
-export type DeviceStatus = "online" | "offline";
+export enum DeviceStatus {
+  ONLINE = "online",
+  OFFLINE = "offline",
+}
+registerEnumType(DeviceStatus, { name: "DeviceStatus" });
 
+@ObjectType()
 @Entity({ name: "devices" })
 export class Device extends BaseEntity {
   @Index()
   @Column({ type: "uuid", name: "owner_id" })
   ownerId: string;
 
-  @ManyToOne("User", (user: User) => user.devices, { onDelete: "CASCADE" })
-  @JoinColumn({ name: "owner_id" })
-  owner: User;
-
+  @Field(() => String)
   @Column({ type: "text" })
   name: string;
 
+  @Field(() => String, { nullable: true })
   @Column({ type: "text", nullable: true })
   type: string | null;
 
+  @Field(() => String, { nullable: true })
   @Column({ type: "text", nullable: true })
   location: string | null;
 
@@ -28,9 +33,11 @@ export class Device extends BaseEntity {
   @Column({ type: "text", name: "token_hash" })
   tokenHash: string;
 
-  @Column({ type: "text", default: "offline" })
+  @Field(() => DeviceStatus)
+  @Column({ type: "text", default: DeviceStatus.OFFLINE })
   status: DeviceStatus;
 
+  @Field(() => DateTimeScalar, { nullable: true })
   @Column({ type: "timestamptz", name: "last_seen_at", nullable: true })
   lastSeenAt: Date | null;
 }

@@ -1,12 +1,27 @@
-import { Column, Entity, OneToMany } from "typeorm";
+import { Column, Entity } from "typeorm";
+import { Field, ObjectType } from "type-graphql";
 import { BaseEntity } from "./base.entity.js";
-import type { Device } from "./device.entity.js";
 
+@ObjectType()
+export class NotificationSettings {
+  @Field(() => Boolean)
+  enabled: boolean;
+
+  @Field(() => Boolean)
+  email: boolean;
+
+  @Field(() => Boolean)
+  push: boolean;
+}
+
+@ObjectType()
 @Entity({ name: "users" })
 export class User extends BaseEntity {
+  @Field(() => String)
   @Column({ type: "text" })
   email: string;
 
+  @Field(() => String)
   @Column({ type: "text" })
   username: string;
 
@@ -14,12 +29,37 @@ export class User extends BaseEntity {
   @Column({ type: "text", name: "password_hash", nullable: true })
   passwordHash: string | null;
 
+  @Field(() => String, { nullable: true })
   @Column({ type: "text", name: "full_name", nullable: true })
   fullName: string | null;
 
+  @Field(() => String, { nullable: true })
+  @Column({ type: "text", nullable: true })
+  phone: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Column({ type: "text", nullable: true })
+  bio: string | null;
+
+  @Field(() => String)
   @Column({ type: "text", default: "user" })
   role: string;
 
-  @OneToMany("Device", (device: Device) => device.owner)
-  devices: Device[];
+  @Column({ type: "boolean", name: "notify_enabled", default: true })
+  notifyEnabled: boolean;
+
+  @Column({ type: "boolean", name: "notify_email", default: false })
+  notifyEmail: boolean;
+
+  @Column({ type: "boolean", name: "notify_push", default: true })
+  notifyPush: boolean;
+
+  /** Access tokens issued before this instant are refused (password reset, account-wide logout). */
+  @Column({ type: "timestamptz", name: "tokens_valid_after" })
+  tokensValidAfter: Date;
+
+  @Field(() => NotificationSettings)
+  get notificationSettings(): NotificationSettings {
+    return { enabled: this.notifyEnabled, email: this.notifyEmail, push: this.notifyPush };
+  }
 }

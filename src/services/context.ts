@@ -1,32 +1,51 @@
+import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { poolOf } from "../db/data-source.js";
+import { createGqlRateLimiter, type GqlRateLimiter } from "../schema/rate-limit.js";
+import { AuthService } from "./auth.service.js";
+import { createAutomationServices, type AutomationServices } from "./automation.registry.js";
+import { createDashboardServices, type DashboardServices } from "./dashboard.registry.js";
+import { ControlService } from "./control.service.js";
 import { DeviceDirectory } from "./device-directory.service.js";
 import { DeviceStateService } from "./device-state.service.js";
 import { DeviceService } from "./device.service.js";
 import { EventBus, Topic } from "./event-bus.js";
 import { HistoryService } from "./history.service.js";
+import { LogMailer, SmtpMailer, type Mailer } from "./mailer.js";
 import { PresenceService } from "./presence.service.js";
+import { serverSecret } from "./secrets.js";
+import { SessionService } from "./session.service.js";
 import { StateWriter } from "./state-writer.js";
 
-/** Every service of one server process, wired once. Adapters (REST, GraphQL) receive this. */
-export interface Services {
+/** The services every area builds on. */
+export interface CoreServices {
   readonly config: Config;
   readonly log: Logger;
   readonly dataSource: DataSource;
   readonly pool: Pool;
+  readonly redis: Redis | undefined;
   readonly bus: EventBus;
   readonly directory: DeviceDirectory;
   readonly devices: DeviceService;
   readonly state: DeviceStateService;
+  readonly control: ControlService;
   readonly presence: PresenceService;
   readonly history: HistoryService;
+  readonly sessions: SessionService;
+  readonly auth: AuthService;
+  readonly mailer: Mailer;
+  readonly gqlRateLimiter: GqlRateLimiter;
+}
+
+/** Every service of one server process, wired once. Adapters (REST, GraphQL) receive this. */
+export interface Services extends CoreServices, DashboardServices, AutomationServices {
   stop(): Promise<void>;
 }
 
-export function createServices(config: Config, dataSource: DataSource, log: Logger): Services {
+export async function createServices(config: Config, dataSource: DataSource, log: Logger, redis?: Redis): Promise<Services> {
   const pool = poolOf(dataSource);
   // An idle client that loses its connection emits here; without a listener the process would exit.
   pool.on("error", (error) => log.warn({ err: error.message }, "database connection lost"));
@@ -44,18 +63,37 @@ export function createServices(config: Config, dataSource: DataSource, log: Logg
     directory.forget(deviceId);
     state!.forget(deviceId);
   });
+  const devices = new DeviceService(pool, bus, dataSource);
+  const sessions = new SessionService(await serverSecret(pool, "jwt", config.jwtSecret), pool, bus, config.accessTokenTtlSeconds);
+  const mailer: Mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new LogMailer(log);
   presence.start();
-  return {
+  const core: CoreServices = {
     config,
     log,
     dataSource,
     pool,
+    redis,
     bus,
     directory,
-    devices: new DeviceService(pool, bus),
+    devices,
     state,
+    control: new ControlService(devices, directory, state, config.limits),
     presence,
     history: new HistoryService(pool),
-    stop: () => presence.stop(),
+    sessions,
+    auth: new AuthService(dataSource, pool, sessions, mailer, bus, config),
+    mailer,
+    gqlRateLimiter: createGqlRateLimiter(redis),
+  };
+  const dashboards = createDashboardServices(core);
+  const automation = createAutomationServices(core);
+  return {
+    ...core,
+    ...dashboards,
+    ...automation,
+    stop: async () => {
+      await automation.stopAutomation?.();
+      await presence.stop();
+    },
   };
 }

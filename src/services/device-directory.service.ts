@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Pool } from "pg";
 import { LruMap } from "toad-cache";
-import type { DeviceStatus } from "../entities/device.entity.js";
 
 export interface DeviceInfo {
   readonly id: string;
   readonly ownerId: string;
   readonly tokenHash: string;
   /** Last known status; PresenceService keeps it current. */
-  status: DeviceStatus;
+  status: "online" | "offline";
 }
 
 export function hashToken(token: string): string {
@@ -65,7 +64,7 @@ export class DeviceDirectory {
     if (!pending) {
       const epoch = this.epoch;
       pending = this.pool
-        .query<{ id: string; owner_id: string; token_hash: string; status: DeviceStatus }>(
+        .query<{ id: string; owner_id: string; token_hash: string; status: "online" | "offline" }>(
           `SELECT id, owner_id, token_hash, status FROM devices WHERE ${column} = $1`,
           [value],
         )

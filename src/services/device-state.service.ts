@@ -99,6 +99,10 @@ export class DeviceStateService {
     return state;
   }
 
+  getMany(deviceIds: readonly string[]): Promise<Map<string, DeviceStateData>> {
+    return this.writer.readMany(deviceIds);
+  }
+
   async get(deviceId: string): Promise<DeviceStateData> {
     const state = await this.writer.read(deviceId);
     if (!state) throw notFound("Device not found");

@@ -1,15 +1,38 @@
 import { randomBytes } from "node:crypto";
 import type { Pool } from "pg";
+import { In, type DataSource } from "typeorm";
 import { withTransaction } from "../db/transaction.js";
-import { hashToken } from "./device-directory.service.js";
+import { Device } from "../entities/device.entity.js";
+import { hashToken, UUID_RE } from "./device-directory.service.js";
 import { Topic, type EventBus } from "./event-bus.js";
-import { badInput } from "./errors.js";
+import { badInput, notFound } from "./errors.js";
 
 export interface NewDevice {
   name: string;
   type?: string | null;
   location?: string | null;
 }
+
+export interface DeviceChanges {
+  name?: string | null;
+  type?: string | null;
+  location?: string | null;
+}
+
+function checkName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 100) throw badInput("name must be 1 to 100 characters");
+  return trimmed;
+}
+
+function checkOptional(value: string | null | undefined, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length > 100) throw badInput(`${field} must be at most 100 characters`);
+  return trimmed.length === 0 ? null : trimmed;
+}
+
+const deviceNotFound = () => notFound("Device not found");
 
 /** 32 random bytes, URL-safe: unguessable, so a fast SHA-256 is a sufficient stored form. */
 export function newDeviceToken(): string {
@@ -24,16 +47,66 @@ export class DeviceService {
   constructor(
     private readonly pool: Pool,
     private readonly bus: EventBus,
+    private readonly dataSource: DataSource,
   ) {}
 
+  private get repo() {
+    return this.dataSource.getRepository(Device);
+  }
+
+  list(ownerId: string): Promise<Device[]> {
+    return this.repo.find({ where: { ownerId }, order: { createdAt: "ASC", id: "ASC" } });
+  }
+
+  /** The caller's devices among `ids`; ids that are malformed or someone else's are simply absent. */
+  async findOwned(ownerId: string, ids: readonly string[]): Promise<Map<string, Device>> {
+    const valid = [...new Set(ids.filter((id) => UUID_RE.test(id)).map((id) => id.toLowerCase()))];
+    const found = valid.length === 0 ? [] : await this.repo.findBy({ ownerId, id: In(valid) });
+    const byId = new Map(found.map((d) => [d.id, d]));
+    return new Map(ids.filter((id) => byId.has(id.toLowerCase())).map((id) => [id, byId.get(id.toLowerCase())!]));
+  }
+
+  async getOwned(ownerId: string, id: string): Promise<Device | undefined> {
+    return (await this.findOwned(ownerId, [id])).get(id);
+  }
+
+  /** Like getOwned, but another user's or an unknown id is NOT_FOUND. */
+  async requireOwned(ownerId: string, id: string): Promise<Device> {
+    const device = await this.getOwned(ownerId, id);
+    if (!device) throw deviceNotFound();
+    return device;
+  }
+
+  async update(ownerId: string, id: string, changes: DeviceChanges): Promise<Device> {
+    const device = await this.requireOwned(ownerId, id);
+    if (changes.name != null) device.name = checkName(changes.name);
+    if (changes.type !== undefined) device.type = checkOptional(changes.type, "type");
+    if (changes.location !== undefined) device.location = checkOptional(changes.location, "location");
+    return this.repo.save(device);
+  }
+
+  async deleteOwned(ownerId: string, id: string): Promise<boolean> {
+    const device = await this.requireOwned(ownerId, id);
+    if (!(await this.delete(device.id, ownerId))) throw deviceNotFound();
+    return true;
+  }
+
+  async rotateOwned(ownerId: string, id: string): Promise<string> {
+    const device = await this.requireOwned(ownerId, id);
+    const token = await this.rotateToken(device.id, ownerId);
+    if (!token) throw deviceNotFound();
+    return token;
+  }
+
   async create(ownerId: string, input: NewDevice): Promise<{ id: string; token: string }> {
-    const name = input.name.trim();
-    if (name.length === 0 || name.length > 100) throw badInput("name must be 1 to 100 characters");
+    const name = checkName(input.name);
+    const type = checkOptional(input.type, "type");
+    const location = checkOptional(input.location, "location");
     const token = newDeviceToken();
     return withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ id: string }>(
         `INSERT INTO devices (owner_id, name, type, location, token_hash) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-        [ownerId, name, input.type ?? null, input.location ?? null, hashToken(token)],
+        [ownerId, name, type, location, hashToken(token)],
       );
       const id = rows[0]!.id;
       await client.query(`INSERT INTO device_state (device_id) VALUES ($1)`, [id]);

@@ -10,6 +10,7 @@ export enum Topic {
   DeviceStateChanged = "device.state_changed",
   DeviceStatusChanged = "device.status_changed",
   DeviceCredentialsChanged = "device.credentials_changed",
+  SessionsChanged = "user.sessions_changed",
 }
 
 export interface StateSnapshot {
@@ -35,6 +36,8 @@ export interface Payloads {
   [Topic.DeviceStatusChanged]: { deviceId: string; ownerId: string; status: "online" | "offline"; timestamp: string };
   /** The device's token changed or the device was deleted: caches must forget it. */
   [Topic.DeviceCredentialsChanged]: { deviceId: string };
+  /** A user's tokens were revoked (logout, password reset, deletion): caches must reload them. */
+  [Topic.SessionsChanged]: { userId: string };
 }
 
 type Handler<T extends Topic> = (payload: Payloads[T]) => void;

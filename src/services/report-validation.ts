@@ -23,11 +23,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Checks a report's `data` against the limits and returns it typed. Top-level values may be numbers,
  * booleans, strings or null; objects and arrays are kept as JSON. Every refusal names the key.
  */
-export function validateReportData(data: unknown, limits: ReportLimits): Record<string, JsonValue> {
-  if (!isPlainObject(data)) throw badInput("data must be a JSON object of key/value pairs");
+export function validateReportData(data: unknown, limits: ReportLimits, name = "data"): Record<string, JsonValue> {
+  if (!isPlainObject(data)) throw badInput(`${name} must be a JSON object of key/value pairs`);
   const keys = Object.keys(data);
   if (keys.length > limits.keysPerReport) {
-    throw badInput(`data has ${keys.length} keys; at most ${limits.keysPerReport} are accepted per report`);
+    throw badInput(`${name} has ${keys.length} keys; at most ${limits.keysPerReport} are accepted per report`);
   }
   for (const key of keys) {
     if (key.length < 1 || key.length > limits.keyLength || !KEY_CHARS.test(key)) {

@@ -76,6 +76,24 @@ export class StateWriter {
     return pending;
   }
 
+  /** Latest state of several devices: from memory, the rest in one query. */
+  async readMany(ids: readonly string[]): Promise<Map<string, DeviceStateData>> {
+    const result = new Map<string, DeviceStateData>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const cached = this.cache.get(id);
+      if (cached) result.set(id, cached);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      for (const [id, state] of await this.load(this.pool, missing)) {
+        if (!this.cache.get(id)) this.cache.set(id, state);
+        result.set(id, this.cache.get(id)!);
+      }
+    }
+    return result;
+  }
+
   /** Drop a device's cached state (deleted, or changed by another process). */
   forget(deviceId: string): void {
     this.cache.delete(deviceId);

@@ -1,0 +1,3 @@
+/** Notifications and webhooks: entities and migrations of that area. */
+export const automationEntities: Function[] = [];
+export const automationMigrations: Function[] = [];

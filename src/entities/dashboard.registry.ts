@@ -1,0 +1,3 @@
+/** Dashboards, widgets and schedules: entities and migrations of that area. */
+export const dashboardEntities: Function[] = [];
+export const dashboardMigrations: Function[] = [];

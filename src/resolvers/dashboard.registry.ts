@@ -1,0 +1,2 @@
+/** Dashboards, widgets, control and schedules: resolver classes of that area. */
+export const dashboardResolvers: Function[] = [];

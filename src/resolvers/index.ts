@@ -1,0 +1,7 @@
+/** Registry of resolver classes. Each area adds its own line. */
+import { AuthResolver } from "./auth.resolver.js";
+import { DeviceResolver } from "./device.resolver.js";
+import { dashboardResolvers } from "./dashboard.registry.js";
+import { automationResolvers } from "./automation.registry.js";
+
+export const resolvers = [AuthResolver, DeviceResolver, ...dashboardResolvers, ...automationResolvers] as const;

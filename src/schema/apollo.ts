@@ -1,0 +1,48 @@
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import type { FastifyInstance } from "fastify";
+import type { Services } from "../services/context.js";
+import { appSchema } from "./build.js";
+import { httpContext, type GqlContext } from "./context.js";
+import { serveIde } from "./ide.js";
+import { formatError } from "./errors.js";
+import { aliasLimit, checkCost, depthLimit } from "./limits.js";
+
+/** Refuses expensive operations after parsing, with the request's variables known. */
+const costPlugin: ApolloServerPlugin<GqlContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ schema, document, request }) {
+        checkCost(schema, document, request.variables ?? {}, request.operationName ?? undefined);
+      },
+    };
+  },
+};
+
+/** The app's API at POST /graphql, on the same HTTP server and port as the REST compat layer. */
+export async function installGraphQL(app: FastifyInstance, services: Services): Promise<ApolloServer<GqlContext>> {
+  const production = services.config.nodeEnv === "production";
+  const apollo = new ApolloServer<GqlContext>({
+    schema: await appSchema(),
+    introspection: !production,
+    hideSchemaDetailsFromClientErrors: production, // no "did you mean" in production
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    validationRules: [depthLimit, aliasLimit],
+    formatError: formatError(services.log),
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageDisabled(), costPlugin],
+  });
+  await apollo.start();
+  const handler = fastifyApolloHandler(apollo, { context: (request) => httpContext(services, request) });
+  app.route({
+    url: "/graphql",
+    method: ["GET", "POST", "OPTIONS"],
+    handler(request, reply) {
+      // A browser opening /graphql gets the IDE; API clients (JSON) get GraphQL over GET/POST.
+      if (request.method === "GET" && /text\/html/.test(request.headers.accept ?? "")) return serveIde(request, reply);
+      return handler.call(this, request, reply);
+    },
+  });
+  return apollo;
+}

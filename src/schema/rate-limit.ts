@@ -1,0 +1,63 @@
+import { getGraphQLRateLimiter, type Identity, type Store } from "graphql-rate-limit";
+import type { Redis } from "ioredis";
+import { LruMap } from "toad-cache";
+import { UseMiddleware } from "type-graphql";
+import { AppError } from "../services/errors.js";
+import type { GqlContext } from "./context.js";
+
+const keyOf = (identity: Identity) => `${identity.contextIdentity}|${identity.fieldIdentity}`;
+
+/** graphql-rate-limit's own in-memory store never forgets an identity; this one is an LRU with expiry. */
+export class LruStore implements Store {
+  private readonly map = new LruMap<readonly number[]>(100_000, 24 * 3600_000);
+  setForIdentity(identity: Identity, timestamps: readonly number[]): void {
+    this.map.set(keyOf(identity), timestamps);
+  }
+  getForIdentity(identity: Identity): readonly number[] {
+    return this.map.get(keyOf(identity)) ?? [];
+  }
+}
+
+/** Shared by every process (graphql-rate-limit's RedisStore speaks the old node-redis v3 API). */
+export class IoRedisStore implements Store {
+  constructor(private readonly redis: Redis) {}
+  async setForIdentity(identity: Identity, timestamps: readonly number[], windowMs = 60_000): Promise<void> {
+    await this.redis.set(`thingsnxt:gql-rl:${keyOf(identity)}`, JSON.stringify(timestamps), "PX", windowMs);
+  }
+  async getForIdentity(identity: Identity): Promise<readonly number[]> {
+    const raw = await this.redis.get(`thingsnxt:gql-rl:${keyOf(identity)}`);
+    return raw ? (JSON.parse(raw) as number[]) : [];
+  }
+}
+
+export type GqlRateLimiter = ReturnType<typeof getGraphQLRateLimiter>;
+
+export function createGqlRateLimiter(redis: Redis | undefined): GqlRateLimiter {
+  return getGraphQLRateLimiter({
+    identifyContext: (key: { id: string }) => key.id,
+    store: redis ? new IoRedisStore(redis) : new LruStore(),
+    // Aliases (`a: login(...) b: login(...)`) in one request are counted together.
+    enableBatchRequestCache: true,
+    formatError: ({ fieldName, max, window }) => `Too many ${fieldName} calls: at most ${max} per ${Math.round(window / 1000)} s; retry later`,
+  });
+}
+
+export interface RateLimitRule {
+  max: number;
+  windowSeconds: number;
+  /** Who is counted; default: the client address. */
+  by?: (args: Record<string, unknown>, ctx: GqlContext) => string;
+}
+
+/** Budget for one operation, enforced by graphql-rate-limit before the resolver runs. */
+export function RateLimited(rule: RateLimitRule): MethodDecorator {
+  return UseMiddleware(async ({ args, context: raw, info, root }, next) => {
+    const context = raw as GqlContext;
+    const id = `${info.fieldName}:${rule.by ? rule.by(args, context) : `ip:${context.ip}`}`;
+    let key = context.rateLimitKeys.get(id);
+    if (!key) context.rateLimitKeys.set(id, (key = { id }));
+    const message = await context.services.gqlRateLimiter({ parent: root, args, context: key, info }, { max: rule.max * context.services.config.graphqlRateLimitFactor, window: `${rule.windowSeconds}s` });
+    if (message) throw new AppError("RATE_LIMITED", message);
+    return next();
+  });
+}

@@ -1,0 +1,263 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import argon2 from "argon2";
+import type { Pool, PoolClient } from "pg";
+import type { DataSource } from "typeorm";
+import type { Config } from "../config.js";
+import { withTransaction } from "../db/transaction.js";
+import { User } from "../entities/user.entity.js";
+import { Topic, type EventBus } from "./event-bus.js";
+import { AppError, badInput, notFound, unauthenticated } from "./errors.js";
+import type { Mailer } from "./mailer.js";
+import type { AccessClaims, SessionService } from "./session.service.js";
+
+// OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane.
+const ARGON2 = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const RESET_TTL_MS = 3600_000; // 1 h
+
+export interface RegisterInput {
+  email: string;
+  username: string;
+  password: string;
+  fullName?: string | null;
+}
+
+export interface ProfileInput {
+  email?: string | null;
+  username?: string | null;
+  fullName?: string | null;
+  phone?: string | null;
+  bio?: string | null;
+  notificationSettings?: { enabled?: boolean | null; email?: boolean | null; push?: boolean | null } | null;
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: "Bearer";
+  user: User;
+}
+
+const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const USERNAME_RE = /^[A-Za-z0-9_-]{3,32}$/;
+
+export function checkPassword(password: string): void {
+  if (password.length < 8 || password.length > 72) throw badInput("password must be 8 to 72 characters");
+  if (!/[a-z]/.test(password) || !/[A-Z]/.test(password) || !/\d/.test(password)) {
+    throw badInput("password needs a lower case letter, an upper case letter and a digit");
+  }
+}
+
+function checkEmail(email: string): string {
+  const trimmed = email.trim();
+  if (trimmed.length > 254 || !EMAIL_RE.test(trimmed)) throw badInput("email is not a valid address");
+  return trimmed;
+}
+
+function checkUsername(username: string): string {
+  if (!USERNAME_RE.test(username)) throw badInput("username must be 3 to 32 characters of A-Z a-z 0-9 _ -");
+  return username;
+}
+
+function optionalText(value: string | null | undefined, name: string, max: number): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length > max) throw badInput(`${name} must be at most ${max} characters`);
+  return trimmed.length === 0 ? null : trimmed;
+}
+
+/** Turns a unique violation on users into a clear CONFLICT. */
+function conflictOf(error: unknown): unknown {
+  const e = error as { code?: string; constraint?: string };
+  if (e.code !== "23505") return error;
+  return new AppError("CONFLICT", e.constraint?.includes("username") ? "username is already taken" : "email is already registered");
+}
+
+/** Accounts and sessions: registration, login, refresh-token rotation, logout, password reset. */
+export class AuthService {
+  /** A hash to verify against when the login name is unknown, so both cases take the same time. */
+  private readonly dummyHash: Promise<string>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly pool: Pool,
+    private readonly sessions: SessionService,
+    private readonly mailer: Mailer,
+    private readonly bus: EventBus,
+    private readonly config: Config,
+  ) {
+    this.dummyHash = argon2.hash(randomBytes(16).toString("hex"), ARGON2);
+  }
+
+  private get users() {
+    return this.dataSource.getRepository(User);
+  }
+
+  async register(input: RegisterInput): Promise<Tokens> {
+    const email = checkEmail(input.email);
+    const username = checkUsername(input.username);
+    checkPassword(input.password);
+    const fullName = optionalText(input.fullName, "fullName", 100) ?? null;
+    const passwordHash = await argon2.hash(input.password, ARGON2);
+    let user: User;
+    try {
+      user = await this.users.save(this.users.create({ email, username, fullName, passwordHash, tokensValidAfter: new Date(0) }));
+    } catch (error) {
+      throw conflictOf(error);
+    }
+    return this.issue(user, randomUUID());
+  }
+
+  async login(login: string, password: string): Promise<Tokens> {
+    const user = await this.users
+      .createQueryBuilder("u")
+      .where("lower(u.email) = lower(:login) OR lower(u.username) = lower(:login)", { login: login.trim() })
+      .getOne();
+    const ok = await argon2.verify(user?.passwordHash ?? (await this.dummyHash), password).catch(() => false);
+    if (!user || !user.passwordHash || !ok) throw unauthenticated("Wrong login or password");
+    return this.issue(user, randomUUID());
+  }
+
+  /** Rotation: each refresh token works once. A second use means it leaked: its whole family is revoked. */
+  async refresh(refreshToken: string): Promise<Tokens> {
+    const outcome = await withTransaction(this.pool, async (db) => {
+      const { rows } = await db.query<{ id: string; user_id: string; family_id: string; expires_at: Date; used_at: Date | null; revoked_at: Date | null }>(
+        `SELECT id, user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        [sha256(refreshToken)],
+      );
+      const row = rows[0];
+      if (!row) return { error: "unknown" as const };
+      if (row.used_at || row.revoked_at) {
+        await db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [row.family_id]);
+        return { error: "reused" as const };
+      }
+      if (row.expires_at.getTime() <= Date.now()) return { error: "expired" as const };
+      await db.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [row.id]);
+      return { userId: row.user_id, familyId: row.family_id };
+    });
+    if ("error" in outcome) {
+      throw unauthenticated(
+        outcome.error === "reused" ? "Refresh token was already used; every session of it has been revoked" : "Refresh token is invalid or expired",
+      );
+    }
+    const user = await this.users.findOneBy({ id: outcome.userId });
+    if (!user) throw unauthenticated("Refresh token is invalid or expired");
+    return this.issue(user, outcome.familyId);
+  }
+
+  /**
+   * Revokes the user's refresh tokens and the presented access token. Idempotent: a second call
+   * (or a call with a token that no longer verifies) succeeds with alreadyLoggedOut.
+   */
+  async logout(claims: AccessClaims | undefined): Promise<{ message: string; tokensDeleted: number; alreadyLoggedOut: boolean }> {
+    if (!claims) return { message: "Already logged out", tokensDeleted: 0, alreadyLoggedOut: true };
+    const { rowCount } = await this.pool.query(
+      `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND used_at IS NULL AND expires_at > now()`,
+      [claims.userId],
+    );
+    const newlyRevoked = await this.sessions.revoke(claims);
+    const tokensDeleted = rowCount ?? 0;
+    const alreadyLoggedOut = !newlyRevoked && tokensDeleted === 0;
+    return { message: alreadyLoggedOut ? "Already logged out" : "Logged out", tokensDeleted, alreadyLoggedOut };
+  }
+
+  async me(userId: string): Promise<User> {
+    const user = await this.users.findOneBy({ id: userId });
+    if (!user) throw unauthenticated("The account no longer exists");
+    return user;
+  }
+
+  async updateMe(userId: string, input: ProfileInput): Promise<User> {
+    const user = await this.me(userId);
+    if (input.email != null) user.email = checkEmail(input.email);
+    if (input.username != null) user.username = checkUsername(input.username);
+    for (const [field, max] of [["fullName", 100], ["phone", 32], ["bio", 500]] as const) {
+      const value = optionalText(input[field], field, max);
+      if (value !== undefined) user[field] = value;
+    }
+    const n = input.notificationSettings;
+    if (n?.enabled != null) user.notifyEnabled = n.enabled;
+    if (n?.email != null) user.notifyEmail = n.email;
+    if (n?.push != null) user.notifyPush = n.push;
+    try {
+      return await this.users.save(user);
+    } catch (error) {
+      throw conflictOf(error);
+    }
+  }
+
+  /** Everything the user owns goes in one transaction (devices cascade to state, widgets, ...; history by hand). */
+  async deleteMe(userId: string): Promise<boolean> {
+    const deviceIds = await withTransaction(this.pool, async (db) => {
+      const { rows } = await db.query<{ id: string }>(`SELECT id FROM devices WHERE owner_id = $1`, [userId]);
+      const ids = rows.map((r) => r.id);
+      // Lock the state rows so in-flight ingest batches finish first (see DeviceService.delete).
+      await db.query(`SELECT 1 FROM device_state WHERE device_id = ANY($1::uuid[]) FOR UPDATE`, [ids]);
+      await db.query(`DELETE FROM telemetry WHERE device_id = ANY($1::uuid[])`, [ids]);
+      const { rowCount } = await db.query(`DELETE FROM users WHERE id = $1`, [userId]);
+      if (!rowCount) throw notFound("Account not found");
+      return ids;
+    });
+    for (const deviceId of deviceIds) this.bus.publish(Topic.DeviceCredentialsChanged, { deviceId });
+    this.sessions.changed(userId);
+    return true;
+  }
+
+  /** Same answer whether or not the email exists; the mail carries a single-use token valid 1 h. */
+  async requestPasswordReset(email: string): Promise<boolean> {
+    const user = await this.users.createQueryBuilder("u").where("lower(u.email) = lower(:email)", { email: email.trim() }).getOne();
+    if (!user) return true;
+    const token = randomBytes(32).toString("base64url");
+    await this.pool.query(`INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, $3)`, [
+      user.id,
+      sha256(token),
+      new Date(Date.now() + RESET_TTL_MS),
+    ]);
+    // Sent in the background: waiting for SMTP would make the answer slower for existing emails.
+    void this.mailer
+      .send({
+        to: user.email,
+        subject: "Reset your ThingsNXT password",
+        text: `Someone asked to reset the password of ${user.username}. The link works once, for one hour:\n\n${this.config.passwordResetUrl}${token}\n\nIf it was not you, ignore this mail.`,
+      })
+      .catch(() => undefined);
+    return true;
+  }
+
+  /** Sets the new password, uses the token up and revokes every session of the account. */
+  async resetPassword(token: string, newPassword: string): Promise<boolean> {
+    checkPassword(newPassword);
+    const passwordHash = await argon2.hash(newPassword, ARGON2);
+    const userId = await withTransaction(this.pool, async (db: PoolClient) => {
+      const { rows } = await db.query<{ user_id: string }>(
+        `UPDATE password_resets SET used_at = now()
+          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id`,
+        [sha256(token)],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      await db.query(`UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2`, [passwordHash, row.user_id]);
+      // Every other outstanding reset token dies with this one.
+      await db.query(`UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [row.user_id]);
+      await db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [row.user_id]);
+      await this.sessions.revokeAll(row.user_id, db);
+      return row.user_id;
+    });
+    if (!userId) throw badInput("The reset link is invalid, expired or already used");
+    this.sessions.changed(userId);
+    return true;
+  }
+
+  private async issue(user: User, familyId: string): Promise<Tokens> {
+    const { token: accessToken } = await this.sessions.issue(user.id);
+    const refreshToken = randomBytes(32).toString("base64url");
+    await this.pool.query(`INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)`, [
+      user.id,
+      familyId,
+      sha256(refreshToken),
+      new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000),
+    ]);
+    return { accessToken, refreshToken, tokenType: "Bearer", user };
+  }
+}
