@@ -38,6 +38,9 @@ export async function installGraphQL(app: FastifyInstance, services: Services): 
   app.route({
     url: "/graphql",
     method: ["GET", "POST", "OPTIONS"],
+    // Not counted by the REST budget: GraphQL has its own per-operation budgets (login, register,
+    // commands...) and depth/alias/cost limits, and logout must never be refused.
+    config: { rateLimit: false },
     handler(request, reply) {
       // A browser opening /graphql gets the IDE; API clients (JSON) get GraphQL over GET/POST.
       if (request.method === "GET" && /text\/html/.test(request.headers.accept ?? "")) return serveIde(request, reply);

@@ -16,8 +16,6 @@ export interface GqlContext {
   readonly ip: string;
   /** Per-request DataLoaders, created on first use by `loaderOf`. */
   readonly loaders: Map<string, DataLoader<unknown, unknown>>;
-  /** One object per rate-limit identity in this request, so aliased calls are counted together. */
-  readonly rateLimitKeys: Map<string, object>;
 }
 
 export function bearerOf(header: string | string[] | undefined): string | undefined {
@@ -27,7 +25,7 @@ export function bearerOf(header: string | string[] | undefined): string | undefi
 }
 
 export async function contextFor(services: Services, token: string | undefined, ip: string): Promise<GqlContext> {
-  const base = { services, ip, loaders: new Map(), rateLimitKeys: new Map() };
+  const base = { services, ip, loaders: new Map() };
   if (!token) return { ...base, user: undefined, authFailure: undefined, presented: undefined };
   const result = await services.sessions.verify(token);
   if (result.ok) return { ...base, user: result.claims, authFailure: undefined, presented: result.claims };

@@ -53,21 +53,23 @@ export const aliasLimit: ValidationRule = (context: ValidationContext): ASTVisit
 };
 
 /** Cost: one per field, lists multiplied by their `first` argument (or 10 when unbounded). */
+const ESTIMATORS = [
+  fieldExtensionsEstimator(),
+  ({ args, childComplexity, field }: { args: Record<string, unknown>; childComplexity: number; field: { type: unknown } }) => {
+    if (!String(field.type).startsWith("[")) return undefined;
+    const first = typeof args.first === "number" ? args.first : 10;
+    return first * Math.max(1, childComplexity);
+  },
+  simpleEstimator({ defaultComplexity: 1 }),
+];
+
 export function checkCost(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown>, operationName?: string): void {
-  const cost = getComplexity({
-    schema,
-    query,
-    variables,
-    ...(operationName ? { operationName } : {}),
-    estimators: [
-      fieldExtensionsEstimator(),
-      ({ args, childComplexity, field }) => {
-        if (!String(field.type).startsWith("[")) return undefined;
-        const first = typeof args.first === "number" ? args.first : 10;
-        return first * Math.max(1, childComplexity);
-      },
-      simpleEstimator({ defaultComplexity: 1 }),
-    ],
-  });
+  let cost: number;
+  try {
+    cost = getComplexity({ schema, query, variables, ...(operationName ? { operationName } : {}), estimators: ESTIMATORS });
+  } catch {
+    // Variables that do not coerce: execution refuses them with a precise BAD_USER_INPUT anyway.
+    return;
+  }
   if (cost > MAX_COST) throw refuse(`Query is too expensive: cost ${cost}, at most ${MAX_COST}`);
 }

@@ -36,8 +36,10 @@ export function createGqlRateLimiter(redis: Redis | undefined): GqlRateLimiter {
   return getGraphQLRateLimiter({
     identifyContext: (key: { id: string }) => key.id,
     store: redis ? new IoRedisStore(redis) : new LruStore(),
-    // Aliases (`a: login(...) b: login(...)`) in one request are counted together.
-    enableBatchRequestCache: true,
+    // Every rate-limited operation is a mutation, and GraphQL runs a request's mutations one after
+    // another, so each alias is read and counted in turn. The batch cache (meant for parallel query
+    // fields) would count earlier aliases twice.
+    enableBatchRequestCache: false,
     formatError: ({ fieldName, max, window }) => `Too many ${fieldName} calls: at most ${max} per ${Math.round(window / 1000)} s; retry later`,
   });
 }
@@ -49,14 +51,13 @@ export interface RateLimitRule {
   by?: (args: Record<string, unknown>, ctx: GqlContext) => string;
 }
 
-/** Budget for one operation, enforced by graphql-rate-limit before the resolver runs. */
+/** Budget for one mutation, enforced by graphql-rate-limit before the resolver runs. */
 export function RateLimited(rule: RateLimitRule): MethodDecorator {
   return UseMiddleware(async ({ args, context: raw, info, root }, next) => {
+    if (info.operation.operation !== "mutation") throw new Error(`@RateLimited is for mutations only (${info.fieldName})`);
     const context = raw as GqlContext;
     const id = `${info.fieldName}:${rule.by ? rule.by(args, context) : `ip:${context.ip}`}`;
-    let key = context.rateLimitKeys.get(id);
-    if (!key) context.rateLimitKeys.set(id, (key = { id }));
-    const message = await context.services.gqlRateLimiter({ parent: root, args, context: key, info }, { max: rule.max * context.services.config.graphqlRateLimitFactor, window: `${rule.windowSeconds}s` });
+    const message = await context.services.gqlRateLimiter({ parent: root, args, context: { id }, info }, { max: rule.max * context.services.config.graphqlRateLimitFactor, window: `${rule.windowSeconds}s` });
     if (message) throw new AppError("RATE_LIMITED", message);
     return next();
   });
