@@ -1,3 +1,7 @@
 /** Notifications and webhooks: entities and migrations of that area. */
-export const automationEntities: Function[] = [];
-export const automationMigrations: Function[] = [];
+import { Automation1764250000003 } from "./migrations/1764250000003-automation.js";
+import { Notification } from "./notification.entity.js";
+import { Webhook } from "./webhook.entity.js";
+
+export const automationEntities: Function[] = [Notification, Webhook];
+export const automationMigrations: Function[] = [Automation1764250000003];

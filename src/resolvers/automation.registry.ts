@@ -1,2 +1,6 @@
 /** Notifications, webhooks and telemetry history: resolver classes of that area. */
-export const automationResolvers: Function[] = [];
+import { HistoryResolver } from "./history.resolver.js";
+import { NotificationResolver } from "./notification.resolver.js";
+import { WebhookResolver } from "./webhook.resolver.js";
+
+export const automationResolvers: Function[] = [NotificationResolver, WebhookResolver, HistoryResolver];

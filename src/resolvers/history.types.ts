@@ -1,0 +1,33 @@
+import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
+import type { JsonValue } from "../entities/device-state.entity.js";
+import { DateTimeScalar, JSONScalar } from "../schema/scalars.js";
+
+/** Values are the BucketPoint fields they pick. */
+export enum Aggregate {
+  AVG = "avg",
+  MIN = "min",
+  MAX = "max",
+  COUNT = "count",
+}
+registerEnumType(Aggregate, { name: "Aggregate", description: "Which bucket statistic becomes a point's value" });
+
+@ObjectType({ description: "A raw point (value only) or a bucket (min/max/avg/count, value = the chosen aggregate)" })
+export class TelemetryPoint {
+  @Field(() => DateTimeScalar, { description: "Receive time of a raw point; start of a bucket" })
+  ts: Date;
+
+  @Field(() => JSONScalar, { nullable: true })
+  value: JsonValue;
+
+  @Field(() => Float, { nullable: true })
+  min: number | null;
+
+  @Field(() => Float, { nullable: true })
+  max: number | null;
+
+  @Field(() => Float, { nullable: true })
+  avg: number | null;
+
+  @Field(() => Int, { nullable: true })
+  count: number | null;
+}
