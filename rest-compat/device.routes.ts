@@ -3,6 +3,7 @@ import type { Services } from "../src/services/context.js";
 import { UUID_RE, type DeviceInfo } from "../src/services/device-directory.service.js";
 import { mergedOf } from "../src/services/device-state.model.js";
 import { badInput, forbidden, notFound } from "../src/services/errors.js";
+import { LONG_POLL_MAX_SECONDS } from "../src/services/long-poll.service.js";
 import { deviceTokenOf, validateReportData } from "../src/services/report-validation.js";
 
 declare module "fastify" {
@@ -75,14 +76,31 @@ export function deviceRoutes(app: FastifyInstance, services: Services): void {
     return { message: "ok", device_id: device.id, led: ledOf(merged), updated_data: merged, timestamp: iso(at) };
   });
 
-  app.get("/telemetry/latest", { config }, async (request) => {
+  app.get<{ Querystring: { wait?: string } }>("/telemetry/latest", { config }, async (request, reply) => {
+    const wait = waitOf(request.query.wait);
     const device = await resolveDevice(services, request);
     if (!device) throw forbidden("Invalid device token");
-    const at = Date.now();
-    const state = await services.state.poll(device, at);
-    services.presence.touch(device, at);
+    services.presence.touch(device);
+    // Advertises the long poll; firmware that does not know the header ignores it.
+    reply.header("x-long-poll-max", String(LONG_POLL_MAX_SECONDS));
+    let state;
+    if (wait === 0) {
+      state = await services.state.poll(device);
+    } else {
+      const gone = new AbortController();
+      request.raw.once("close", () => gone.abort());
+      state = await services.longPoll.poll(device, wait, gone.signal);
+      services.presence.touch(device);
+    }
     return { device_id: device.id, data: mergedOf(state), timestamp: state.reportedAt === null ? null : iso(state.reportedAt) };
   });
+}
+
+/** `wait` of the long poll: absent means a plain poll; more than the maximum is cut to it. */
+function waitOf(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 0;
+  if (!/^\d{1,6}$/.test(raw)) throw badInput("wait must be a whole number of seconds");
+  return Math.min(Number(raw), LONG_POLL_MAX_SECONDS);
 }
 
 /** The legacy `led`: `updated_data.led`, else `updated_data.v0`, else 0; always a number for firmware. */

@@ -98,7 +98,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       redis.on("error", (error) => log.warn({ err: error.message }, "redis"));
       await redis.connect();
     }
-    const services = await createServices(config, dataSource, log, redis);
+    const namespace = new URL(url).pathname.slice(1) || "thingsnxt";
+    const services = await createServices(config, dataSource, log, redis, namespace);
     const app = await buildApp(services);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
@@ -112,7 +113,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       url: `http://${host}:${port}`,
       close: () =>
         (closing ??= (async () => {
+          // In-flight requests get a grace period to finish their commits; then every connection goes.
+          const force = setTimeout(() => app.server.closeAllConnections(), 3000);
           await app.close();
+          clearTimeout(force);
           await services.stop();
           await dataSource!.destroy();
           redis?.disconnect();

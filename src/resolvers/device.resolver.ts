@@ -15,6 +15,8 @@ export function toDeviceState(state: DeviceStateData): DeviceState {
     merged: mergedOf(state),
     reportedAt: state.reportedAt === null ? null : new Date(state.reportedAt),
     version: state.version,
+    confirmed: [],
+    overridden: [],
   };
 }
 

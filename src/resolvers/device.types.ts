@@ -55,4 +55,10 @@ export class DeviceState {
 
   @Field(() => Int)
   version: number;
+
+  @Field(() => [String], { description: "keys the device confirmed in the change that led here (subscriptions); empty in queries" })
+  confirmed: string[];
+
+  @Field(() => [String], { description: "keys whose command the device overrode with its own change (subscriptions); empty in queries" })
+  overridden: string[];
 }

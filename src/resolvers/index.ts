@@ -1,7 +1,8 @@
 /** Registry of resolver classes. Each area adds its own line. */
 import { AuthResolver } from "./auth.resolver.js";
 import { DeviceResolver } from "./device.resolver.js";
+import { SubscriptionResolver } from "./subscription.resolver.js";
 import { dashboardResolvers } from "./dashboard.registry.js";
 import { automationResolvers } from "./automation.registry.js";
 
-export const resolvers = [AuthResolver, DeviceResolver, ...dashboardResolvers, ...automationResolvers] as const;
+export const resolvers = [AuthResolver, DeviceResolver, SubscriptionResolver, ...dashboardResolvers, ...automationResolvers] as const;

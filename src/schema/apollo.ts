@@ -1,11 +1,12 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import { fastifyApolloHandler } from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
 import type { Services } from "../services/context.js";
 import { appSchema } from "./build.js";
 import { httpContext, type GqlContext } from "./context.js";
 import { serveIde } from "./ide.js";
+import { installSubscriptions } from "./realtime.js";
 import { formatError } from "./errors.js";
 import { aliasLimit, checkCost, depthLimit } from "./limits.js";
 
@@ -23,17 +24,22 @@ const costPlugin: ApolloServerPlugin<GqlContext> = {
 /** The app's API at POST /graphql, on the same HTTP server and port as the REST compat layer. */
 export async function installGraphQL(app: FastifyInstance, services: Services): Promise<ApolloServer<GqlContext>> {
   const production = services.config.nodeEnv === "production";
+  const schema = await appSchema();
+  const realtime = installSubscriptions(app, services, schema);
   const apollo = new ApolloServer<GqlContext>({
-    schema: await appSchema(),
+    schema,
     introspection: !production,
     hideSchemaDetailsFromClientErrors: production, // no "did you mean" in production
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     validationRules: [depthLimit, aliasLimit],
     formatError: formatError(services.log),
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageDisabled(), costPlugin],
+    plugins: [ApolloServerPluginLandingPageDisabled(), costPlugin],
   });
   await apollo.start();
+  // Sockets first (they are not HTTP requests fastify would wait for), Apollo after the server closed.
+  app.addHook("preClose", () => realtime.close());
+  app.addHook("onClose", () => apollo.stop());
   const handler = fastifyApolloHandler(apollo, { context: (request) => httpContext(services, request) });
   app.route({
     url: "/graphql",

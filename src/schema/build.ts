@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { resolvers } from "../resolvers/index.js";
 import { authChecker } from "./context.js";
@@ -12,6 +13,8 @@ export function appSchema(): Promise<GraphQLSchema> {
     resolvers: resolvers as unknown as NonEmptyArray<Function>,
     authChecker,
     validate: false, // inputs are validated by the services, with messages that name the field
+    // Required by type-graphql for subscriptions, though ours subscribe to the domain event bus directly.
+    pubSub: createPubSub(),
   });
   return built;
 }

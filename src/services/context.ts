@@ -14,6 +14,7 @@ import { DeviceStateService } from "./device-state.service.js";
 import { DeviceService } from "./device.service.js";
 import { EventBus, Topic } from "./event-bus.js";
 import { HistoryService } from "./history.service.js";
+import { LongPollService } from "./long-poll.service.js";
 import { LogMailer, SmtpMailer, type Mailer } from "./mailer.js";
 import { PresenceService } from "./presence.service.js";
 import { serverSecret } from "./secrets.js";
@@ -38,6 +39,7 @@ export interface CoreServices {
   readonly auth: AuthService;
   readonly mailer: Mailer;
   readonly gqlRateLimiter: GqlRateLimiter;
+  readonly longPoll: LongPollService;
 }
 
 /** Every service of one server process, wired once. Adapters (REST, GraphQL) receive this. */
@@ -45,12 +47,16 @@ export interface Services extends CoreServices, DashboardServices, AutomationSer
   stop(): Promise<void>;
 }
 
-export async function createServices(config: Config, dataSource: DataSource, log: Logger, redis?: Redis): Promise<Services> {
+/**
+ * @param namespace separates deployments (and test databases) that share one Redis
+ */
+export async function createServices(config: Config, dataSource: DataSource, log: Logger, redis?: Redis, namespace = "thingsnxt"): Promise<Services> {
   const pool = poolOf(dataSource);
   // An idle client that loses its connection emits here; without a listener the process would exit.
   pool.on("error", (error) => log.warn({ err: error.message }, "database connection lost"));
-  const bus = new EventBus();
+  const bus = new EventBus(redis ? { client: redis, channel: `thingsnxt:${namespace}:events`, log } : undefined);
   bus.onError((error) => log.error({ err: error }, "event subscriber failed"));
+  await bus.connect();
   const directory = new DeviceDirectory(pool);
   let state: DeviceStateService | undefined;
   const writer = new StateWriter(pool, (results) => state!.onCommitted(results));
@@ -62,6 +68,12 @@ export async function createServices(config: Config, dataSource: DataSource, log
   bus.subscribe(Topic.DeviceCredentialsChanged, ({ deviceId }) => {
     directory.forget(deviceId);
     state!.forget(deviceId);
+  });
+  // Another process changed a device: our cached copy is behind; the next read reloads it.
+  bus.subscribe(Topic.DeviceStateChanged, ({ deviceId }, { remote }) => remote && state!.forget(deviceId));
+  bus.subscribe(Topic.DeviceStatusChanged, ({ deviceId, status }, { remote }) => {
+    const cached = remote ? directory.peek(deviceId) : undefined;
+    if (cached) cached.status = status;
   });
   const devices = new DeviceService(pool, bus, dataSource);
   const sessions = new SessionService(await serverSecret(pool, "jwt", config.jwtSecret), pool, bus, config.accessTokenTtlSeconds);
@@ -84,6 +96,7 @@ export async function createServices(config: Config, dataSource: DataSource, log
     auth: new AuthService(dataSource, pool, sessions, mailer, bus, config),
     mailer,
     gqlRateLimiter: createGqlRateLimiter(redis),
+    longPoll: new LongPollService(state, bus),
   };
   const dashboards = createDashboardServices(core);
   const automation = createAutomationServices(core);
@@ -94,6 +107,7 @@ export async function createServices(config: Config, dataSource: DataSource, log
     stop: async () => {
       await automation.stopAutomation?.();
       await presence.stop();
+      await bus.close();
     },
   };
 }

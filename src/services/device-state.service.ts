@@ -70,6 +70,7 @@ export class DeviceStateService {
         state: snapshotOf(state),
         confirmed: outcome.kind === "report" ? outcome.confirmed : [],
         overridden: outcome.kind === "report" ? outcome.overridden : [],
+        commanded: outcome.kind === "desired",
       });
     }
   }

@@ -1,9 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 import type { JsonValue } from "../entities/device-state.entity.js";
 
 /**
- * Domain events. Payloads are plain, serialisable data so a later transport (Redis) can carry them
- * between processes unchanged. Events are published only after the commit that caused them.
+ * Domain events. Payloads are plain, serialisable data so Redis can carry them between processes
+ * unchanged. Events are published only after the commit that caused them.
  */
 export enum Topic {
   TelemetryReported = "telemetry.reported",
@@ -11,6 +14,7 @@ export enum Topic {
   DeviceStatusChanged = "device.status_changed",
   DeviceCredentialsChanged = "device.credentials_changed",
   SessionsChanged = "user.sessions_changed",
+  NotificationAdded = "user.notification_added",
 }
 
 export interface StateSnapshot {
@@ -32,32 +36,87 @@ export interface Payloads {
     confirmed: string[];
     /** Keys whose command was dropped because the device changed the value itself after receiving it. */
     overridden: string[];
+    /** True when the change was a new command (long polls wake on it). */
+    commanded: boolean;
   };
   [Topic.DeviceStatusChanged]: { deviceId: string; ownerId: string; status: "online" | "offline"; timestamp: string };
   /** The device's token changed or the device was deleted: caches must forget it. */
   [Topic.DeviceCredentialsChanged]: { deviceId: string };
   /** A user's tokens were revoked (logout, password reset, deletion): caches must reload them. */
   [Topic.SessionsChanged]: { userId: string };
+  [Topic.NotificationAdded]: {
+    userId: string;
+    notification: { id: string; type: string; title: string; message: string; data: Record<string, JsonValue>; createdAt: string };
+  };
 }
 
-type Handler<T extends Topic> = (payload: Payloads[T]) => void;
+export interface Delivery {
+  /** The event was published by another process (its caches did not see the change). */
+  remote: boolean;
+}
 
+type Handler<T extends Topic> = (payload: Payloads[T], delivery: Delivery) => void;
+
+interface Wire {
+  o: string; // origin process
+  t: Topic;
+  p: unknown;
+}
+
+/**
+ * In-process by default. With Redis, every event also goes to one channel that every process of
+ * the deployment subscribes to; a process delivers its own events at once (so its caches are never
+ * behind its own writes) and ignores their echo.
+ */
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  private readonly origin = randomUUID();
+  private subscriber: Redis | undefined;
 
-  constructor() {
+  constructor(
+    private readonly redis?: { client: Redis; channel: string; log: Logger },
+  ) {
     this.emitter.setMaxListeners(0);
   }
 
+  /** Starts listening to other processes (no-op without Redis). */
+  async connect(): Promise<void> {
+    if (!this.redis) return;
+    const { client, channel, log } = this.redis;
+    this.subscriber = client.duplicate({ lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber.on("error", (error) => log.warn({ err: error.message }, "redis subscriber"));
+    this.subscriber.on("message", (_channel, raw: string) => {
+      let wire: Wire;
+      try {
+        wire = JSON.parse(raw) as Wire;
+      } catch {
+        return log.warn("ignoring a malformed event from redis");
+      }
+      if (wire.o !== this.origin) this.deliver(wire.t, wire.p, { remote: true });
+    });
+    await this.subscriber.connect();
+    await this.subscriber.subscribe(channel);
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+  }
+
   publish<T extends Topic>(topic: T, payload: Payloads[T]): void {
-    this.emitter.emit(topic, payload);
+    this.deliver(topic, payload, { remote: false });
+    if (this.redis) {
+      const wire: Wire = { o: this.origin, t: topic, p: payload };
+      this.redis.client.publish(this.redis.channel, JSON.stringify(wire)).catch((error: Error) => {
+        this.redis!.log.warn({ err: error.message, topic }, "could not publish an event to redis");
+      });
+    }
   }
 
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
     // A failing subscriber must never break the publisher (the ingest path).
-    const safe = (payload: Payloads[T]) => {
+    const safe = (payload: Payloads[T], delivery: Delivery) => {
       try {
-        handler(payload);
+        handler(payload, delivery);
       } catch (error) {
         this.emitter.emit("error", error);
       }
@@ -68,5 +127,9 @@ export class EventBus {
 
   onError(handler: (error: unknown) => void): void {
     this.emitter.on("error", handler);
+  }
+
+  private deliver(topic: Topic, payload: unknown, delivery: Delivery): void {
+    this.emitter.emit(topic, payload, delivery);
   }
 }

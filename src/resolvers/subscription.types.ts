@@ -1,0 +1,28 @@
+import { Field, ID, ObjectType } from "type-graphql";
+import { DeviceStatus } from "../entities/device.entity.js";
+import type { JsonValue } from "../entities/device-state.entity.js";
+import { DateTimeScalar, JSONObjectScalar } from "../schema/scalars.js";
+
+@ObjectType()
+export class TelemetryEvent {
+  @Field(() => ID)
+  deviceId: string;
+
+  @Field(() => JSONObjectScalar, { description: "the keys of this report, as the device sent them" })
+  data: Record<string, JsonValue>;
+
+  @Field(() => DateTimeScalar)
+  timestamp: Date;
+}
+
+@ObjectType()
+export class DeviceStatusEvent {
+  @Field(() => ID)
+  deviceId: string;
+
+  @Field(() => DeviceStatus)
+  status: DeviceStatus;
+
+  @Field(() => DateTimeScalar)
+  timestamp: Date;
+}

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeFirmware } from "./helpers/firmware.js";
+import { addDevice, gql, signUp, type Account } from "./helpers/graphql.js";
+import { http, sleep, startTestServer, type TestServer } from "./helpers/server.js";
+import { connect, subscribe } from "./helpers/ws.js";
+
+let server: TestServer;
+let base: string;
+let alice: Account;
+let bob: Account;
+beforeAll(async () => {
+  server = await startTestServer({ RATE_LIMIT_MAX: "100000", OFFLINE_TIMEOUT: "2", LAST_SEEN_FLUSH_SECONDS: "1" });
+  base = server.url;
+  alice = await signUp(base);
+  bob = await signUp(base);
+});
+afterAll(() => server.stop());
+
+const post = (d: { id: string; token: string }, data: object) => http(base, "POST", `/devices/${d.id}/telemetry`, { body: { device_token: d.token, data } });
+
+describe("telemetryUpdated", () => {
+  it("delivers the owner's reports after they are stored, and nobody else's", async () => {
+    const mine = await addDevice(base, alice);
+    const theirs = await addDevice(base, bob);
+    const all = await subscribe(base, alice.accessToken, `subscription { telemetryUpdated { deviceId data timestamp } }`);
+    const one = await subscribe(base, alice.accessToken, `subscription ($id: ID) { telemetryUpdated(deviceId: $id) { deviceId data } }`, { id: mine.id });
+    const bobs = await subscribe(base, bob.accessToken, `subscription { telemetryUpdated { deviceId } }`);
+    await post(theirs, { t: 1 });
+    const res = await post(mine, { temperature: 21.5 });
+    const event = await all.next();
+    expect(event).toEqual({ telemetryUpdated: { deviceId: mine.id, data: { temperature: 21.5 }, timestamp: res.body.timestamp } });
+    expect(await one.next()).toEqual({ telemetryUpdated: { deviceId: mine.id, data: { temperature: 21.5 } } });
+    expect(await bobs.next()).toEqual({ telemetryUpdated: { deviceId: theirs.id } });
+    await sleep(100);
+    expect(all.events).toHaveLength(1); // bob's report never reached alice
+    expect(bobs.events).toHaveLength(1); // and alice's never reached bob
+    await Promise.all([all.dispose(), one.dispose(), bobs.dispose()]);
+  });
+
+  it("refuses another user's deviceId at subscribe time with NOT_FOUND", async () => {
+    const theirs = await addDevice(base, bob);
+    const live = await subscribe(base, alice.accessToken, `subscription ($id: ID) { telemetryUpdated(deviceId: $id) { deviceId } }`, { id: theirs.id });
+    const error = await live.error;
+    expect(error[0]).toMatchObject({ message: "Device not found", extensions: { code: "NOT_FOUND" } });
+    await live.dispose();
+  });
+});
+
+describe("deviceStateChanged and deviceStatusChanged", () => {
+  it("shows a command, then its confirmation by the device", async () => {
+    const d = await addDevice(base, alice);
+    const fw = new FakeFirmware(base, d.id, d.token);
+    await fw.report();
+    const live = await subscribe(base, alice.accessToken, `subscription ($id: ID) { deviceStateChanged(deviceId: $id) { deviceId desired merged confirmed version } }`, { id: d.id });
+    await gql(base, `mutation ($id: ID!) { setDeviceState(deviceId: $id, desired: { v0: 1 }) { version } }`, { id: d.id }, alice.accessToken);
+    const commanded = (await live.next()).deviceStateChanged;
+    expect(commanded).toMatchObject({ deviceId: d.id, desired: { v0: 1 }, confirmed: [] });
+    await fw.poll();
+    await sleep(30);
+    await fw.report();
+    const confirmed = (await live.next()).deviceStateChanged;
+    expect(confirmed).toMatchObject({ desired: {}, confirmed: ["v0"], merged: { v0: 1 } });
+    expect(confirmed.version).toBeGreaterThan(commanded.version);
+    await live.dispose();
+  });
+
+  it("reports ONLINE on first contact and OFFLINE after the timeout", async () => {
+    const d = await addDevice(base, alice);
+    const live = await subscribe(base, alice.accessToken, `subscription ($id: ID) { deviceStatusChanged(deviceId: $id) { deviceId status timestamp } }`, { id: d.id });
+    await http(base, "GET", `/telemetry/latest?device_token=${d.token}`);
+    expect((await live.next()).deviceStatusChanged).toMatchObject({ deviceId: d.id, status: "ONLINE" });
+    expect((await live.next(6000)).deviceStatusChanged).toMatchObject({ deviceId: d.id, status: "OFFLINE" });
+    await live.dispose();
+  });
+});
+
+describe("socket authentication", () => {
+  it("closes with 4401 without a token and 4403 with a bad one", async () => {
+    const none = connect(base, undefined);
+    expect(await none.closed).toEqual({ code: 4401, reason: "Missing access token: send connectionParams.authorization" });
+    const bad = connect(base, { authorization: "Bearer nonsense" });
+    expect(await bad.closed).toEqual({ code: 4403, reason: "Invalid access token" });
+    const alsoToken = connect(base, { token: alice.accessToken });
+    const acked = await Promise.race([new Promise((r) => alsoToken.client.on("connected", () => r("ok"))), alsoToken.closed]);
+    expect(acked).toBe("ok");
+    await Promise.all([none.client.dispose(), bad.client.dispose(), alsoToken.client.dispose()]);
+  });
+
+  it("closes the user's sockets with 4403 when they log out", async () => {
+    const a = await signUp(base);
+    const live = await subscribe(base, a.accessToken, `subscription { telemetryUpdated { deviceId } }`);
+    await gql(base, `mutation { logout { alreadyLoggedOut } }`, {}, a.accessToken);
+    expect(await live.closed).toEqual({ code: 4403, reason: "Access token revoked" });
+  });
+
+  it("closes a socket with 4403 when its access token expires", async () => {
+    const short = await startTestServer({ ACCESS_TOKEN_TTL_SECONDS: "10" }, server.databaseUrl);
+    try {
+      const a = await signUp(short.url);
+      const live = await subscribe(short.url, a.accessToken, `subscription { telemetryUpdated { deviceId } }`);
+      const started = Date.now();
+      expect(await live.closed).toEqual({ code: 4403, reason: "Access token expired" });
+      expect(Date.now() - started).toBeGreaterThan(5000);
+    } finally {
+      await short.close();
+    }
+  }, 20_000);
+});
+
+describe("notificationAdded", () => {
+  it("pushes the caller's new notifications only", async () => {
+    const a = await signUp(base);
+    const b = await signUp(base);
+    const live = await subscribe(base, a.accessToken, `subscription { notificationAdded { id type title message data read createdAt } }`);
+    const other = await subscribe(base, b.accessToken, `subscription { notificationAdded { id } }`);
+    const stored = await server.services.notifications.notify(a.userId, { type: "device_offline", title: "Kitchen is offline", message: "No contact for 60 s", data: { deviceId: "x" } });
+    const event = (await live.next()).notificationAdded;
+    expect(event).toEqual({
+      id: stored!.id,
+      type: "device_offline",
+      title: "Kitchen is offline",
+      message: "No contact for 60 s",
+      data: { deviceId: "x" },
+      read: false,
+      createdAt: stored!.createdAt.toISOString(),
+    });
+    await sleep(100);
+    expect(other.events).toEqual([]);
+    await Promise.all([live.dispose(), other.dispose()]);
+  });
+});
