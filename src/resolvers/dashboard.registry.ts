@@ -1,2 +1,6 @@
 /** Dashboards, widgets, control and schedules: resolver classes of that area. */
-export const dashboardResolvers: Function[] = [];
+import { DashboardResolver } from "./dashboard.resolver.js";
+import { ScheduleResolver } from "./schedule.resolver.js";
+import { DeviceWidgetsResolver, WidgetResolver } from "./widget.resolver.js";
+
+export const dashboardResolvers: Function[] = [DashboardResolver, WidgetResolver, DeviceWidgetsResolver, ScheduleResolver];

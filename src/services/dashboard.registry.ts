@@ -1,9 +1,20 @@
 import type { CoreServices } from "./context.js";
+import { DashboardService } from "./dashboard.service.js";
+import { ScheduleService } from "./schedule.service.js";
+import { WidgetService } from "./widget.service.js";
 
 /** Dashboards, widgets, control and schedules: the services of that area. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface DashboardServices {}
+export interface DashboardServices {
+  readonly dashboards: DashboardService;
+  readonly widgets: WidgetService;
+  readonly schedules: ScheduleService;
+}
 
-export function createDashboardServices(_core: CoreServices): DashboardServices {
-  return {};
+export function createDashboardServices(core: CoreServices): DashboardServices {
+  const widgets = new WidgetService(core.dataSource, core.directory, core.state, core.config.limits.keyLength);
+  return {
+    dashboards: new DashboardService(core.dataSource),
+    widgets,
+    schedules: new ScheduleService(core.dataSource, widgets),
+  };
 }

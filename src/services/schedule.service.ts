@@ -1,0 +1,91 @@
+import type { DataSource } from "typeorm";
+import { Schedule, ScheduleKind, ScheduleStatus } from "../entities/schedule.entity.js";
+import { AppError, badInput, notFound } from "./errors.js";
+import { checkOptionalText, idOf, isOutput, normalizeState } from "./widget.rules.js";
+import type { WidgetService } from "./widget.service.js";
+
+const MAX_AHEAD_MS = 366 * 86_400_000; // one year, leap day included
+const MAX_TIMER_SECONDS = 86_400; // 24 h
+const MAX_PENDING_PER_WIDGET = 100;
+
+/**
+ * Schedules and timers of output widgets: a state to set at a time. This service only stores them
+ * (PENDING); executing them is a later job's work, which is why each row carries its owner and kind.
+ */
+export class ScheduleService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly widgets: WidgetService,
+  ) {}
+
+  private get repo() {
+    return this.dataSource.getRepository(Schedule);
+  }
+
+  /** Every schedule of the caller's widget, soonest first, whatever its status. */
+  async list(ownerId: string, widgetId: string): Promise<Schedule[]> {
+    const widget = await this.widgets.requireOwned(ownerId, widgetId);
+    return this.repo.find({ where: { ownerId, widgetId: widget.id }, order: { executeAt: "ASC", id: "ASC" } });
+  }
+
+  /** The earliest pending schedule of each of the caller's widgets among `widgetIds`, in one query. */
+  async nextOf(ownerId: string, widgetIds: readonly string[]): Promise<Map<string, Schedule>> {
+    const found = await this.repo
+      .createQueryBuilder("s")
+      .distinctOn(["s.widget_id"])
+      .where("s.owner_id = :ownerId AND s.widget_id IN (:...ids) AND s.status = :status", { ownerId, ids: [...new Set(widgetIds)], status: ScheduleStatus.PENDING })
+      .orderBy("s.widget_id")
+      .addOrderBy("s.execute_at")
+      .addOrderBy("s.id")
+      .getMany();
+    return new Map(found.map((s) => [s.widgetId, s]));
+  }
+
+  createAt(ownerId: string, widgetId: string, state: unknown, executeAt: Date, label?: string | null): Promise<Schedule> {
+    return this.create(ownerId, widgetId, state, label, () => {
+      const ahead = executeAt.getTime() - Date.now();
+      if (ahead <= 0) throw badInput("executeAt must be in the future");
+      if (ahead > MAX_AHEAD_MS) throw badInput("executeAt must be within one year");
+      return { kind: ScheduleKind.SCHEDULE, executeAt };
+    });
+  }
+
+  createTimer(ownerId: string, widgetId: string, state: unknown, durationSeconds: number, label?: string | null): Promise<Schedule> {
+    return this.create(ownerId, widgetId, state, label, () => {
+      if (!Number.isInteger(durationSeconds) || durationSeconds < 1 || durationSeconds > MAX_TIMER_SECONDS) {
+        throw badInput(`durationSeconds must be 1 to ${MAX_TIMER_SECONDS}`);
+      }
+      return { kind: ScheduleKind.TIMER, executeAt: new Date(Date.now() + durationSeconds * 1000) };
+    });
+  }
+
+  /** Only a pending schedule can be cancelled; one that has already ended is a CONFLICT. */
+  async cancel(ownerId: string, id: string): Promise<Schedule> {
+    const valid = idOf(id);
+    const schedule = valid ? await this.repo.findOneBy({ id: valid, ownerId }) : null;
+    if (!schedule) throw notFound("Schedule not found");
+    const conflict = (status: string) => new AppError("CONFLICT", `only a pending schedule can be cancelled; this one is ${status}`);
+    if (schedule.status !== ScheduleStatus.PENDING) throw conflict(schedule.status);
+    // Conditional, so a cancellation racing the executor (or another cancel) cannot both win.
+    const result = await this.repo.update({ id: schedule.id, status: ScheduleStatus.PENDING }, { status: ScheduleStatus.CANCELLED, result: "cancelled by the user" });
+    if (!result.affected) throw conflict("no longer pending");
+    return (await this.repo.findOneBy({ id: schedule.id }))!;
+  }
+
+  private async create(
+    ownerId: string,
+    widgetId: string,
+    rawState: unknown,
+    rawLabel: string | null | undefined,
+    when: () => { kind: ScheduleKind; executeAt: Date },
+  ): Promise<Schedule> {
+    const widget = await this.widgets.requireOwned(ownerId, widgetId);
+    if (!isOutput(widget.type)) throw badInput(`only output widgets (led) can be scheduled; this one is a ${widget.type}`);
+    const state = normalizeState(rawState);
+    const { kind, executeAt } = when();
+    const label = checkOptionalText(rawLabel, "label", 100);
+    const pending = await this.repo.countBy({ widgetId: widget.id, status: ScheduleStatus.PENDING });
+    if (pending >= MAX_PENDING_PER_WIDGET) throw badInput(`at most ${MAX_PENDING_PER_WIDGET} pending schedules per widget`);
+    return this.repo.save(this.repo.create({ ownerId, widgetId: widget.id, kind, state, executeAt, label, status: ScheduleStatus.PENDING }));
+  }
+}
