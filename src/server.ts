@@ -4,6 +4,7 @@ import { pino, type Logger } from "pino";
 import type { DataSource } from "typeorm";
 import { appRoutes } from "../rest-compat/app.routes.js";
 import { docsRoutes } from "../rest-compat/docs.routes.js";
+import { notificationStreamRoutes } from "../rest-compat/notifications-stream.routes.js";
 import { widgetRoutes } from "../rest-compat/widget.routes.js";
 import { deviceRoutes } from "../rest-compat/device.routes.js";
 import { installErrorHandler, redactUrl } from "../rest-compat/errors.js";
@@ -69,6 +70,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   deviceRoutes(app, services);
   appRoutes(app, services);
   widgetRoutes(app, services);
+  notificationStreamRoutes(app, services);
   docsRoutes(app, services);
   ideRoutes(app);
   await installGraphQL(app, services);

@@ -129,3 +129,68 @@ describe("notificationAdded", () => {
     await Promise.all([live.dispose(), other.dispose()]);
   });
 });
+
+/** Reads SSE frames from a fetch response until `count` data frames arrived. */
+async function readSse(response: Response, count: number, ms = 3000): Promise<Array<{ event: string; data: any }>> {
+  const reader = response.body!.getReader();
+  const frames: Array<{ event: string; data: any }> = [];
+  let text = "";
+  const deadline = Date.now() + ms;
+  while (frames.length < count && Date.now() < deadline) {
+    const { value, done } = await Promise.race([reader.read(), sleep(deadline - Date.now()).then(() => ({ value: undefined, done: true }))]);
+    if (done) break;
+    text += new TextDecoder().decode(value);
+    let cut;
+    while ((cut = text.indexOf("\n\n")) >= 0) {
+      const block = text.slice(0, cut);
+      text = text.slice(cut + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (data !== undefined && data !== "") frames.push({ event, data: JSON.parse(data) });
+    }
+  }
+  await reader.cancel().catch(() => undefined);
+  return frames;
+}
+
+describe("Server-Sent Events", () => {
+  it("serves the subscriptions over graphql-sse with the Bearer token", async () => {
+    const d = await addDevice(base, alice);
+    const response = await fetch(`${base}/graphql/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${alice.accessToken}` },
+      body: JSON.stringify({ query: `subscription ($id: ID) { telemetryUpdated(deviceId: $id) { deviceId data } }`, variables: { id: d.id } }),
+    });
+    expect(response.status).toBe(200);
+    const frames = readSse(response, 1);
+    await sleep(200);
+    await post(d, { h: 40 });
+    expect((await frames)[0]).toEqual({ event: "next", data: { data: { telemetryUpdated: { deviceId: d.id, data: { h: 40 } } } } });
+  });
+
+  it("refuses a stream without a valid token with 401", async () => {
+    const response = await fetch(`${base}/graphql/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ query: `subscription { telemetryUpdated { deviceId } }` }),
+    });
+    expect(response.status).toBe(401);
+    expect((await response.json()).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+  });
+
+  it("GET /notifications/stream sends initial, then each new notification", async () => {
+    const a = await signUp(base);
+    await server.services.notifications.notify(a.userId, { type: "info", title: "first", message: "m1" });
+    const response = await fetch(`${base}/notifications/stream`, { headers: { authorization: `Bearer ${a.accessToken}` } });
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const frames = readSse(response, 2);
+    await sleep(200);
+    await server.services.notifications.notify(a.userId, { type: "device_offline", title: "second", message: "m2", data: { deviceId: "d" } });
+    const [initial, next] = await frames;
+    expect(initial!.event).toBe("initial");
+    expect(initial!.data.unread_count).toBe(1);
+    expect(initial!.data.notifications.map((n: { title: string }) => n.title)).toEqual(["first"]);
+    expect(next).toMatchObject({ event: "notification", data: { title: "second", type: "device_offline", read: false, data: { deviceId: "d" } } });
+    expect((await fetch(`${base}/notifications/stream`)).status).toBe(401);
+  });
+});

@@ -7,6 +7,7 @@ import { appSchema } from "./build.js";
 import { httpContext, type GqlContext } from "./context.js";
 import { serveIde } from "./ide.js";
 import { installSubscriptions } from "./realtime.js";
+import { installSse } from "./sse.js";
 import { formatError } from "./errors.js";
 import { aliasLimit, checkCost, depthLimit } from "./limits.js";
 
@@ -26,6 +27,7 @@ export async function installGraphQL(app: FastifyInstance, services: Services): 
   const production = services.config.nodeEnv === "production";
   const schema = await appSchema();
   const realtime = installSubscriptions(app, services, schema);
+  installSse(app, services, schema);
   const apollo = new ApolloServer<GqlContext>({
     schema,
     introspection: !production,
