@@ -101,7 +101,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await redis.connect();
     }
     const namespace = new URL(url).pathname.slice(1) || "thingsnxt";
-    const services = await createServices(config, dataSource, log, redis, namespace);
+    const services = await createServices(config, dataSource, log, { databaseUrl: url, redis, namespace });
     const app = await buildApp(services);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

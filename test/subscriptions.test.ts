@@ -69,7 +69,7 @@ describe("deviceStateChanged and deviceStatusChanged", () => {
     const live = await subscribe(base, alice.accessToken, `subscription ($id: ID) { deviceStatusChanged(deviceId: $id) { deviceId status timestamp } }`, { id: d.id });
     await http(base, "GET", `/telemetry/latest?device_token=${d.token}`);
     expect((await live.next()).deviceStatusChanged).toMatchObject({ deviceId: d.id, status: "ONLINE" });
-    expect((await live.next(6000)).deviceStatusChanged).toMatchObject({ deviceId: d.id, status: "OFFLINE" });
+    expect((await live.next(8000)).deviceStatusChanged).toMatchObject({ deviceId: d.id, status: "OFFLINE" });
     await live.dispose();
   });
 });
@@ -175,7 +175,8 @@ describe("Server-Sent Events", () => {
       body: JSON.stringify({ query: `subscription { telemetryUpdated { deviceId } }` }),
     });
     expect(response.status).toBe(401);
-    expect((await response.json()).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe("UNAUTHENTICATED");
   });
 
   it("GET /notifications/stream sends initial, then each new notification", async () => {

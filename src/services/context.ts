@@ -14,6 +14,7 @@ import { DeviceStateService } from "./device-state.service.js";
 import { DeviceService } from "./device.service.js";
 import { EventBus, Topic } from "./event-bus.js";
 import { HistoryService } from "./history.service.js";
+import { JobQueue } from "./jobs.js";
 import { LongPollService } from "./long-poll.service.js";
 import { LogMailer, SmtpMailer, type Mailer } from "./mailer.js";
 import { PresenceService } from "./presence.service.js";
@@ -40,6 +41,8 @@ export interface CoreServices {
   readonly mailer: Mailer;
   readonly gqlRateLimiter: GqlRateLimiter;
   readonly longPoll: LongPollService;
+  /** Durable jobs: register tasks in the area factories; the worker starts after them. */
+  readonly jobs: JobQueue;
 }
 
 /** Every service of one server process, wired once. Adapters (REST, GraphQL) receive this. */
@@ -50,7 +53,13 @@ export interface Services extends CoreServices, DashboardServices, AutomationSer
 /**
  * @param namespace separates deployments (and test databases) that share one Redis
  */
-export async function createServices(config: Config, dataSource: DataSource, log: Logger, redis?: Redis, namespace = "thingsnxt"): Promise<Services> {
+export async function createServices(
+  config: Config,
+  dataSource: DataSource,
+  log: Logger,
+  options: { databaseUrl: string; redis?: Redis | undefined; namespace?: string },
+): Promise<Services> {
+  const { redis, namespace = "thingsnxt" } = options;
   const pool = poolOf(dataSource);
   // An idle client that loses its connection emits here; without a listener the process would exit.
   pool.on("error", (error) => log.warn({ err: error.message }, "database connection lost"));
@@ -61,7 +70,8 @@ export async function createServices(config: Config, dataSource: DataSource, log
   let state: DeviceStateService | undefined;
   const writer = new StateWriter(pool, (results) => state!.onCommitted(results));
   state = new DeviceStateService(writer, bus);
-  const presence = new PresenceService(pool, directory, bus, log, {
+  const jobs = new JobQueue(options.databaseUrl, log, { pollIntervalMs: config.jobPollMs, concurrency: 5 });
+  const presence = new PresenceService(pool, directory, bus, log, jobs, {
     offlineMs: config.offlineTimeoutMs,
     flushMs: config.lastSeenFlushMs,
   });
@@ -97,15 +107,19 @@ export async function createServices(config: Config, dataSource: DataSource, log
     mailer,
     gqlRateLimiter: createGqlRateLimiter(redis),
     longPoll: new LongPollService(state, bus),
+    jobs,
   };
   const dashboards = createDashboardServices(core);
   const automation = createAutomationServices(core);
+  await jobs.start();
+  await presence.schedule();
   return {
     ...core,
     ...dashboards,
     ...automation,
     stop: async () => {
       await automation.stopAutomation?.();
+      await jobs.stop();
       await presence.stop();
       await bus.close();
     },

@@ -1,12 +1,16 @@
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { DeviceDirectory, DeviceInfo } from "./device-directory.service.js";
+import type { JobQueue } from "./jobs.js";
 import { Topic, type EventBus } from "./event-bus.js";
+
+const SWEEP_TASK = "presence.sweep";
 
 /**
  * Online/offline status. A contact (report or poll) is noted in memory and flushed in batches every
  * `flushMs`, so a poll costs no write; only a status transition is written at once. The offline
- * sweep marks devices silent for `offlineMs`; each transition is emitted once, by the process whose
+ * sweep is a durable job that reschedules itself under one job key, so it runs once per period
+ * however many processes there are; each transition is emitted once, by the process whose
  * conditional UPDATE changed the row.
  */
 export class PresenceService {
@@ -19,12 +23,30 @@ export class PresenceService {
     private readonly directory: DeviceDirectory,
     private readonly bus: EventBus,
     private readonly log: Logger,
+    private readonly jobs: JobQueue,
     private readonly options: { offlineMs: number; flushMs: number },
-  ) {}
+  ) {
+    jobs.register(SWEEP_TASK, async () => {
+      try {
+        await this.sweep();
+      } finally {
+        await this.jobs.add(SWEEP_TASK, {}, { jobKey: SWEEP_TASK, runAt: new Date(Date.now() + this.sweepEveryMs) });
+      }
+    });
+  }
+
+  private get sweepEveryMs(): number {
+    return Math.min(this.options.flushMs, 5000);
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.tick(), this.options.flushMs);
     this.timer.unref();
+  }
+
+  /** Makes sure the periodic sweep job exists (every process calls this at start; one job results). */
+  async schedule(): Promise<void> {
+    await this.jobs.add(SWEEP_TASK, {}, { jobKey: SWEEP_TASK, preserveRunAt: true, runAt: new Date(Date.now() + this.sweepEveryMs) });
   }
 
   async stop(): Promise<void> {
@@ -44,13 +66,10 @@ export class PresenceService {
     }
   }
 
-  /** One flush and sweep now (the timer does the same every `flushMs`). */
+  /** Writes the contacts seen since the last flush (the timer does it every `flushMs`). */
   tick(): Promise<void> {
     this.running = this.running
-      .then(async () => {
-        await this.flush();
-        await this.sweep();
-      })
+      .then(() => this.flush())
       .catch((error: Error) => this.log.warn({ err: error.message }, "presence tick failed"));
     return this.running;
   }
@@ -89,7 +108,9 @@ export class PresenceService {
   }
 
   private async sweep(): Promise<void> {
-    const cutoff = Date.now() - this.options.offlineMs;
+    await this.tick();
+    // Other processes write their contacts every flushMs: give them that long before calling silence.
+    const cutoff = Date.now() - this.options.offlineMs - this.options.flushMs;
     const { rows } = await this.pool.query<{ id: string; owner_id: string }>(
       `UPDATE devices SET status = 'offline'
         WHERE status = 'online' AND (last_seen_at IS NULL OR last_seen_at < to_timestamp($1 / 1000.0))
