@@ -1,0 +1,39 @@
+// The two waits of a device: an HTTP exchange that never throws, and a sleep that stop() cuts short.
+
+export interface Answer {
+  status: number; // 0: no answer (network error, timeout, or stopped)
+  failure?: "timeout" | "network";
+  headers: Headers;
+  body: unknown; // parsed JSON, undefined when the body is not JSON
+}
+
+/** One request; failures come back as status 0 so the caller handles them like a 5xx (the firmware does). */
+export async function exchange(url: string, timeoutMs: number, stop: AbortSignal, init: RequestInit = {}): Promise<Answer> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.any([stop, timeout]) });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, headers: response.headers, body };
+  } catch {
+    return { status: 0, failure: timeout.aborted ? "timeout" : "network", headers: new Headers(), body: undefined };
+  }
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.ceil(ms));
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,181 @@
+// npm run simulate -- --devices N --interval S [--poll S] [--url URL] [--duration S] [--email E --password P]
+// A fleet of simulated ESP32s that talk to the server exactly as the firmware does (see sim/device.ts).
+import { parseArgs } from "node:util";
+import { SimDevice } from "./device.js";
+import { provision, ProvisionError } from "./provision.js";
+import { Stats } from "./stats.js";
+
+const USAGE = `Usage: npm run simulate -- [options]
+  --devices N        simulated devices (default 5)
+  --interval S       seconds between reports (default 10, as the firmware)
+  --poll S           seconds between polls (default 3, as the firmware)
+  --url URL          server (default http://127.0.0.1:8000)
+  --duration S       stop after S seconds (default: until Ctrl-C / SIGTERM)
+  --email E          sign in as this account (with --password); default: a fresh demo account
+  --password P       (or the environment variable SIM_PASSWORD, which other users cannot see in ps)
+  --state FILE       devices and their tokens, reused by the next run (default ./sim-devices.json, mode 0600)
+  --no-long-poll     ignore X-Long-Poll-Max and poll plainly (firmware before long polling); with long
+                     polling a held poll delays reports, exactly as on the ESP32 (one request at a time)
+  --verbose          also print each device's retries, commands and long-poll changes`;
+
+interface Options {
+  devices: number;
+  intervalS: number;
+  pollS: number;
+  url: string;
+  durationS?: number;
+  email?: string;
+  password?: string;
+  state: string;
+  longPoll: boolean;
+  verbose: boolean;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        devices: { type: "string", default: "5" },
+        interval: { type: "string", default: "10" },
+        poll: { type: "string", default: "3" },
+        url: { type: "string", default: "http://127.0.0.1:8000" },
+        duration: { type: "string" },
+        email: { type: "string" },
+        password: { type: "string" },
+        state: { type: "string", default: "./sim-devices.json" },
+        "no-long-poll": { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const seconds = (name: string, text: string) => {
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number of seconds, got "${text}"`);
+    return n;
+  };
+  const devices = Number(values.devices);
+  if (!Number.isInteger(devices) || devices < 1 || devices > 100_000) fail(`--devices must be an integer 1..100000, got "${values.devices}"`);
+  let url: URL;
+  try {
+    url = new URL(values.url);
+  } catch {
+    fail(`--url is not a URL: "${values.url}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") fail(`--url must be http:// or https://`);
+  const password = values.password ?? process.env.SIM_PASSWORD;
+  if (values.email === undefined && values.password !== undefined) fail("--password needs --email");
+  if (values.email !== undefined && password === undefined) fail("--email needs --password (or SIM_PASSWORD)");
+  return {
+    devices,
+    intervalS: seconds("interval", values.interval),
+    pollS: seconds("poll", values.poll),
+    url: url.toString().replace(/\/+$/, ""),
+    durationS: values.duration === undefined ? undefined : seconds("duration", values.duration),
+    email: values.email,
+    password: values.email === undefined ? undefined : password,
+    state: values.state,
+    longPoll: !values["no-long-poll"],
+    verbose: values.verbose,
+  };
+}
+
+/** On a terminal the status line is redrawn in place; in a pipe or a log file every status is its own line. */
+class Printer {
+  private status = "";
+  private readonly tty = Boolean(process.stdout.isTTY);
+
+  message(text: string): void {
+    process.stdout.write(this.tty && this.status ? `\r\x1b[2K${text}\n${this.status}` : `${text}\n`);
+  }
+
+  live(text: string): void {
+    this.status = text;
+    process.stdout.write(this.tty ? `\r\x1b[2K${text}` : `${text}\n`);
+  }
+
+  final(text: string): void {
+    process.stdout.write(this.tty && this.status ? `\r\x1b[2K${text}\n` : `${text}\n`);
+    this.status = "";
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const printer = new Printer();
+  let records;
+  try {
+    records = await provision({ url: o.url, count: o.devices, statePath: o.state, login: o.email, password: o.password, say: (t) => printer.message(t) });
+  } catch (e) {
+    if (!(e instanceof ProvisionError)) throw e;
+    process.stderr.write(`Cannot set up the devices: ${e.message}\n`);
+    process.exit(1);
+  }
+
+  const intervalMs = o.intervalS * 1000;
+  const stats = new Stats(records.length, 2 * intervalMs);
+  const devices = records.map(
+    (r) =>
+      new SimDevice({
+        baseUrl: o.url,
+        id: r.id,
+        token: r.token,
+        name: r.name,
+        telemetryIntervalMs: intervalMs,
+        pollIntervalMs: o.pollS * 1000,
+        longPoll: o.longPoll,
+        startDelayMs: Math.random() * intervalMs, // boots spread over one interval: no lockstep
+        listener: {
+          ...stats.listener,
+          line: (device, text, debug) => {
+            if (!debug || o.verbose) printer.message(`${device.name}: ${text}`);
+          },
+        },
+      }),
+  );
+  printer.message(
+    `Simulating ${devices.length} device(s) against ${o.url}: report every ${o.intervalS} s, poll every ${o.pollS} s, ` +
+      `boots spread over ${o.intervalS} s${o.durationS ? `, for ${o.durationS} s` : "; Ctrl-C stops"}`,
+  );
+  const runs = Promise.all(devices.map((d) => d.run()));
+  const ticker = setInterval(() => printer.live(stats.liveLine()), 2_000);
+
+  let finishing = false;
+  const finish = async (why: string, code: number) => {
+    if (finishing) return;
+    finishing = true;
+    clearInterval(ticker);
+    clearTimeout(timer);
+    for (const d of devices) d.stop();
+    await runs;
+    printer.final(stats.finalLine());
+    if (why) process.stderr.write(`${why}\n`);
+    process.exit(code);
+  };
+  const timer = o.durationS ? setTimeout(() => void finish("", 0), o.durationS * 1000) : undefined;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    // A second signal does not wait for the devices.
+    process.on(signal, () => (finishing ? process.exit(130) : void finish(`stopped by ${signal}`, 0)));
+  }
+  // Every device stopped by a 403: nothing is left to simulate.
+  void runs.then(() => finish("every device was rejected (403); delete the state file to create new ones", 1));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`simulate: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,120 @@
+// Fleet counters for the live summary line and the final summary.
+import type { DeviceListener, RequestKind, SimDevice } from "./device.js";
+import { FIRMWARE } from "./protocol.js";
+
+export interface Totals {
+  seconds: number;
+  devices: number;
+  online: number;
+  longPolling: number;
+  stopped: number;
+  posts: number;
+  polls: number;
+  errors: number;
+  errorsByKind: Record<string, number>;
+  commands: number;
+}
+
+export class Stats {
+  private readonly startedAt: number;
+  private readonly onlineUntil = new Map<string, number>();
+  private readonly longPolling = new Set<string>();
+  private readonly errorsByKind = new Map<string, number>();
+  private readonly stoppedDevices = new Set<string>();
+  private posts = 0;
+  private polls = 0;
+  private commands = 0;
+  private window: { at: number; posts: number; polls: number };
+
+  /**
+   * `onlineWindowMs`: a device is online when it got a 2xx within this time (two report intervals), or
+   * longer by one held poll while it long-polls (its next answer may be that far away).
+   */
+  constructor(
+    private readonly devices: number,
+    private readonly onlineWindowMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.startedAt = now();
+    this.window = { at: this.startedAt, posts: 0, polls: 0 };
+  }
+
+  /** The listener to hand every device. */
+  readonly listener: DeviceListener = {
+    ok: (device: SimDevice, kind: RequestKind) => {
+      const held = device.longPollWaitS > 0 ? (device.longPollWaitS + FIRMWARE.longPollSlackS) * 1000 : 0;
+      this.onlineUntil.set(device.name, this.now() + this.onlineWindowMs + held);
+      if (kind === "telemetry") {
+        this.posts++;
+      } else {
+        this.polls++;
+        if (held > 0) this.longPolling.add(device.name);
+        else this.longPolling.delete(device.name);
+      }
+    },
+    error: (device: SimDevice, _kind: RequestKind, what: string) => {
+      this.errorsByKind.set(what, (this.errorsByKind.get(what) ?? 0) + 1);
+      if (what === "403") {
+        // A 403 always stops the device: it is no longer online, whatever it got before.
+        this.stoppedDevices.add(device.name);
+        this.onlineUntil.delete(device.name);
+        this.longPolling.delete(device.name);
+      }
+    },
+    command: () => {
+      this.commands++;
+    },
+  };
+
+  totals(): Totals {
+    const now = this.now();
+    let online = 0;
+    for (const until of this.onlineUntil.values()) if (now <= until) online++;
+    const errorsByKind = Object.fromEntries([...this.errorsByKind].sort(([a], [b]) => a.localeCompare(b)));
+    return {
+      seconds: (now - this.startedAt) / 1000,
+      devices: this.devices,
+      online,
+      longPolling: this.longPolling.size,
+      stopped: this.stoppedDevices.size,
+      posts: this.posts,
+      polls: this.polls,
+      errors: Object.values(errorsByKind).reduce((a, b) => a + b, 0),
+      errorsByKind,
+      commands: this.commands,
+    };
+  }
+
+  /** The live line: rates since the previous live line, so a stall shows at once. */
+  liveLine(): string {
+    const t = this.totals();
+    const now = this.now();
+    const seconds = Math.max((now - this.window.at) / 1000, 0.001);
+    const postRate = (t.posts - this.window.posts) / seconds;
+    const pollRate = (t.polls - this.window.polls) / seconds;
+    this.window = { at: now, posts: t.posts, polls: t.polls };
+    return (
+      `[${t.seconds.toFixed(0).padStart(4)} s] online ${t.online}/${t.devices}${more(t)}` +
+      ` | posts ${postRate.toFixed(1)}/s | polls ${pollRate.toFixed(1)}/s | errors ${errors(t)} | commands applied ${t.commands}`
+    );
+  }
+
+  finalLine(): string {
+    const t = this.totals();
+    const per = (n: number) => (t.seconds > 0 ? n / t.seconds : 0).toFixed(1);
+    return (
+      `Final summary after ${t.seconds.toFixed(1)} s: devices ${t.devices} (online ${t.online}${more(t)})` +
+      ` | posts ${t.posts} (${per(t.posts)}/s) | polls ${t.polls} (${per(t.polls)}/s)` +
+      ` | errors ${errors(t)} | commands applied ${t.commands}`
+    );
+  }
+}
+
+/** Only when there is something to say: ", long polling 5, stopped 1". */
+const more = (t: Totals) => (t.longPolling > 0 ? `, long polling ${t.longPolling}` : "") + (t.stopped > 0 ? `, stopped ${t.stopped}` : "");
+
+/** "0", or "7 (503: 5, timeout: 2)". */
+function errors(t: Totals): string {
+  const kinds = Object.entries(t.errorsByKind).map(([kind, n]) => `${kind}: ${n}`);
+  return kinds.length === 0 ? "0" : `${t.errors} (${kinds.join(", ")})`;
+}
