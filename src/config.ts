@@ -21,6 +21,8 @@ export interface Config {
   readonly trustProxyHops: number;
   readonly offlineTimeoutMs: number;
   readonly lastSeenFlushMs: number;
+  /** A device's online/offline notification is not repeated within this time (flapping). */
+  readonly statusAlertCooldownMs: number;
   /** How often the job worker looks for jobs that became due (new jobs wake it at once). */
   readonly jobPollMs: number;
   /** HS256 key for access tokens; unset: a random key generated once and kept in the database. */
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxyHops: int(env, "TRUST_PROXY", 0, 0, 10),
     offlineTimeoutMs: int(env, "OFFLINE_TIMEOUT", 60, 1, 86_400) * 1000, // 60 s
     lastSeenFlushMs: int(env, "LAST_SEEN_FLUSH_SECONDS", 5, 1, 3600) * 1000, // 5 s
+    statusAlertCooldownMs: int(env, "STATUS_ALERT_COOLDOWN_SECONDS", 60, 0, 86_400) * 1000, // 60 s
     jobPollMs: int(env, "JOB_POLL_MS", 250, 50, 60_000), // 250 ms: schedules fire within a second
     jwtSecret: secret(env, "JWT_SECRET"),
     accessTokenTtlSeconds: int(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400), // 15 min

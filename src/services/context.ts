@@ -5,6 +5,7 @@ import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { poolOf } from "../db/data-source.js";
 import { createGqlRateLimiter, type GqlRateLimiter } from "../schema/rate-limit.js";
+import { AlertService } from "./alerts.service.js";
 import { AuthService } from "./auth.service.js";
 import { createAutomationServices, type AutomationServices } from "./automation.registry.js";
 import { createDashboardServices, type DashboardServices } from "./dashboard.registry.js";
@@ -18,6 +19,7 @@ import { JobQueue } from "./jobs.js";
 import { LongPollService } from "./long-poll.service.js";
 import { LogMailer, SmtpMailer, type Mailer } from "./mailer.js";
 import { PresenceService } from "./presence.service.js";
+import { ScheduleRunner } from "./schedule-runner.js";
 import { serverSecret } from "./secrets.js";
 import { SessionService } from "./session.service.js";
 import { StateWriter } from "./state-writer.js";
@@ -111,6 +113,8 @@ export async function createServices(
   };
   const dashboards = createDashboardServices(core);
   const automation = createAutomationServices(core);
+  new ScheduleRunner(pool, dashboards.widgets, automation.notifications, bus, log, jobs);
+  new AlertService(pool, automation.notifications, mailer, log, bus, config.statusAlertCooldownMs);
   await jobs.start();
   await presence.schedule();
   return {

@@ -15,6 +15,7 @@ export enum Topic {
   DeviceCredentialsChanged = "device.credentials_changed",
   SessionsChanged = "user.sessions_changed",
   NotificationAdded = "user.notification_added",
+  ScheduleRan = "schedule.ran",
 }
 
 export interface StateSnapshot {
@@ -44,6 +45,8 @@ export interface Payloads {
   [Topic.DeviceCredentialsChanged]: { deviceId: string };
   /** A user's tokens were revoked (logout, password reset, deletion): caches must reload them. */
   [Topic.SessionsChanged]: { userId: string };
+  /** A schedule or timer ran (ok) or failed; webhooks listen for schedule_executed. */
+  [Topic.ScheduleRan]: { userId: string; ok: boolean; data: Record<string, JsonValue> };
   [Topic.NotificationAdded]: {
     userId: string;
     notification: { id: string; type: string; title: string; message: string; data: Record<string, JsonValue>; createdAt: string };

@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import { Schedule, ScheduleKind, ScheduleStatus } from "../entities/schedule.entity.js";
 import { AppError, badInput, notFound } from "./errors.js";
 import { checkOptionalText, idOf, isOutput, normalizeState } from "./widget.rules.js";
+import { SCHEDULE_TASK, scheduleJobKey } from "./schedule-runner.js";
 import type { WidgetService } from "./widget.service.js";
 
 const MAX_AHEAD_MS = 366 * 86_400_000; // one year, leap day included
@@ -9,8 +10,8 @@ const MAX_TIMER_SECONDS = 86_400; // 24 h
 const MAX_PENDING_PER_WIDGET = 100;
 
 /**
- * Schedules and timers of output widgets: a state to set at a time. This service only stores them
- * (PENDING); executing them is a later job's work, which is why each row carries its owner and kind.
+ * Schedules and timers of output widgets: a state to set at a time. This service stores them
+ * (PENDING) together with a durable job due at their time; ScheduleRunner executes them.
  */
 export class ScheduleService {
   constructor(
@@ -69,6 +70,8 @@ export class ScheduleService {
     // Conditional, so a cancellation racing the executor (or another cancel) cannot both win.
     const result = await this.repo.update({ id: schedule.id, status: ScheduleStatus.PENDING }, { status: ScheduleStatus.CANCELLED, result: "cancelled by the user" });
     if (!result.affected) throw conflict("no longer pending");
+    // The job would find the row cancelled and do nothing; removing it just keeps the queue clean.
+    await this.dataSource.query(`SELECT graphile_worker.remove_job($1)`, [scheduleJobKey(schedule.id)]);
     return (await this.repo.findOneBy({ id: schedule.id }))!;
   }
 
@@ -86,6 +89,16 @@ export class ScheduleService {
     const label = checkOptionalText(rawLabel, "label", 100);
     const pending = await this.repo.countBy({ widgetId: widget.id, status: ScheduleStatus.PENDING });
     if (pending >= MAX_PENDING_PER_WIDGET) throw badInput(`at most ${MAX_PENDING_PER_WIDGET} pending schedules per widget`);
-    return this.repo.save(this.repo.create({ ownerId, widgetId: widget.id, kind, state, executeAt, label, status: ScheduleStatus.PENDING }));
+    // The row and its job commit together: no schedule without a job, no job without a schedule.
+    return this.dataSource.transaction(async (m) => {
+      const saved = await m.save(m.create(Schedule, { ownerId, widgetId: widget.id, kind, state, executeAt, label, status: ScheduleStatus.PENDING }));
+      await m.query(`SELECT graphile_worker.add_job($1, json_build_object('scheduleId', $2::text), run_at := $3, job_key := $4, max_attempts := 5)`, [
+        SCHEDULE_TASK,
+        saved.id,
+        executeAt,
+        scheduleJobKey(saved.id),
+      ]);
+      return saved;
+    });
   }
 }
