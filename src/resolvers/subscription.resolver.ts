@@ -5,7 +5,8 @@ import { userIdOf, type GqlContext } from "../schema/context.js";
 import { Topic, type Payloads } from "../services/event-bus.js";
 import { liveStream } from "../services/live.js";
 import { DeviceState } from "./device.types.js";
-import { DeviceStatusEvent, TelemetryEvent } from "./subscription.types.js";
+import { DeviceStatusEvent, TelemetryEvent, WidgetEvent } from "./subscription.types.js";
+import { widgetEvents } from "./widget-events.js";
 
 @ArgsType()
 export class DeviceFilterArgs {
@@ -33,8 +34,23 @@ async function deviceEvents<T extends Topic.TelemetryReported | Topic.DeviceStat
   });
 }
 
+@ArgsType()
+export class DashboardFilterArgs {
+  @Field(() => ID, { nullable: true, description: "one of the caller's dashboards; all of them when omitted" })
+  dashboardId?: string | null;
+}
+
 @Resolver()
 export class SubscriptionResolver {
+  @Authorized()
+  @Subscription(() => WidgetEvent, {
+    description: "Widgets created, changed, moved or deleted, and value/pending changes from their device",
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, DashboardFilterArgs, GqlContext>) => widgetEvents(context, args.dashboardId),
+  })
+  widgetUpdated(@Root() event: WidgetEvent, @Args(() => DashboardFilterArgs) _args: DashboardFilterArgs): WidgetEvent {
+    return event;
+  }
+
   @Authorized()
   @Subscription(() => Notification, {
     description: "Notifications of the caller as they are stored",

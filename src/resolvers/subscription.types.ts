@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from "type-graphql";
 import { DeviceStatus } from "../entities/device.entity.js";
+import { Widget } from "../entities/widget.entity.js";
 import type { JsonValue } from "../entities/device-state.entity.js";
 import { DateTimeScalar, JSONObjectScalar } from "../schema/scalars.js";
 
@@ -25,4 +26,16 @@ export class DeviceStatusEvent {
 
   @Field(() => DateTimeScalar)
   timestamp: Date;
+}
+
+@ObjectType()
+export class WidgetEvent {
+  @Field(() => ID)
+  dashboardId: string;
+
+  @Field(() => Widget, { description: "the widget after the change; for a deletion, as it was" })
+  widget: Widget;
+
+  @Field(() => Boolean)
+  deleted: boolean;
 }

@@ -11,9 +11,9 @@ export interface DashboardServices {
 }
 
 export function createDashboardServices(core: CoreServices): DashboardServices {
-  const widgets = new WidgetService(core.dataSource, core.directory, core.state, core.config.limits.keyLength);
+  const widgets = new WidgetService(core.dataSource, core.directory, core.state, core.config.limits.keyLength, core.bus);
   return {
-    dashboards: new DashboardService(core.dataSource),
+    dashboards: new DashboardService(core.dataSource, core.bus),
     widgets,
     schedules: new ScheduleService(core.dataSource, widgets),
   };

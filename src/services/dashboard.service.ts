@@ -1,5 +1,8 @@
 import { In, type DataSource, type EntityManager } from "typeorm";
 import { Dashboard } from "../entities/dashboard.entity.js";
+import { Widget } from "../entities/widget.entity.js";
+import type { EventBus } from "./event-bus.js";
+import { publishWidget } from "./widget.service.js";
 import { badInput, notFound } from "./errors.js";
 import { checkOptionalText, checkSize, checkText, idOf } from "./widget.rules.js";
 
@@ -37,7 +40,10 @@ export async function renumber(m: EntityManager, dashboardId: string): Promise<v
 
 /** Dashboards of one owner; every method checks ownership first and answers NOT_FOUND otherwise. */
 export class DashboardService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: EventBus,
+  ) {}
 
   private get repo() {
     return this.dataSource.getRepository(Dashboard);
@@ -106,6 +112,8 @@ export class DashboardService {
         [order, order.map((_, i) => sizes[i]?.width ?? null), order.map((_, i) => sizes[i]?.height ?? null), dashboardId],
       );
     });
-    return this.requireOwned(ownerId, id);
+    const dashboard = await this.requireOwned(ownerId, id);
+    for (const widget of await this.dataSource.getRepository(Widget).findBy({ dashboardId: dashboard.id })) publishWidget(this.bus, widget, false);
+    return dashboard;
   }
 }

@@ -16,6 +16,26 @@ export enum Topic {
   SessionsChanged = "user.sessions_changed",
   NotificationAdded = "user.notification_added",
   ScheduleRan = "schedule.ran",
+  RulesChanged = "rules.changed",
+  WidgetChanged = "widget.changed",
+}
+
+/** A widget as plain data (what crosses Redis). */
+export interface WidgetSnapshot {
+  id: string;
+  ownerId: string;
+  dashboardId: string;
+  deviceId: string | null;
+  type: string;
+  label: string;
+  key: string | null;
+  virtualPin: string | null;
+  config: Record<string, JsonValue>;
+  order: number;
+  width: number;
+  height: number;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface StateSnapshot {
@@ -47,6 +67,10 @@ export interface Payloads {
   [Topic.SessionsChanged]: { userId: string };
   /** A schedule or timer ran (ok) or failed; webhooks listen for schedule_executed. */
   [Topic.ScheduleRan]: { userId: string; ok: boolean; data: Record<string, JsonValue> };
+  /** The rules reading this device changed (CRUD, or a transition of their state): caches must reload them. */
+  [Topic.RulesChanged]: { deviceId: string };
+  /** Created, changed (label, config, layout...) or deleted. Value changes come from DeviceStateChanged. */
+  [Topic.WidgetChanged]: { ownerId: string; dashboardId: string; widget: WidgetSnapshot; deleted: boolean };
   [Topic.NotificationAdded]: {
     userId: string;
     notification: { id: string; type: string; title: string; message: string; data: Record<string, JsonValue>; createdAt: string };

@@ -6,6 +6,7 @@ import type { DeviceDirectory } from "./device-directory.service.js";
 import type { DeviceStateData } from "./device-state.model.js";
 import type { DeviceStateService } from "./device-state.service.js";
 import { badInput, notFound } from "./errors.js";
+import { Topic, type EventBus, type WidgetSnapshot } from "./event-bus.js";
 import {
   checkConfig,
   checkKey,
@@ -64,12 +65,37 @@ function groupBy(widgets: Widget[], key: "dashboardId" | "deviceId"): Map<string
  * Widgets: binding rules, layout slots and the switch of output widgets. Ownership is checked before
  * anything else; another user's dashboard, device or widget is NOT_FOUND.
  */
+export function snapshotOfWidget(w: Widget): WidgetSnapshot {
+  return {
+    id: w.id,
+    ownerId: w.ownerId,
+    dashboardId: w.dashboardId,
+    deviceId: w.deviceId,
+    type: w.type,
+    label: w.label,
+    key: w.key,
+    virtualPin: w.virtualPin,
+    config: w.config as Record<string, JsonValue>,
+    order: w.order,
+    width: w.width,
+    height: w.height,
+    createdAt: new Date(w.createdAt).toISOString(),
+    updatedAt: new Date(w.updatedAt).toISOString(),
+  };
+}
+
+/** Tells widgetUpdated subscribers; called after the commit. */
+export function publishWidget(bus: EventBus, widget: Widget, deleted: boolean): void {
+  bus.publish(Topic.WidgetChanged, { ownerId: widget.ownerId, dashboardId: widget.dashboardId, widget: snapshotOfWidget(widget), deleted });
+}
+
 export class WidgetService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly directory: DeviceDirectory,
     private readonly state: DeviceStateService,
     private readonly keyLength: number,
+    private readonly bus: EventBus,
   ) {}
 
   private get repo() {
@@ -102,7 +128,7 @@ export class WidgetService {
   }
 
   async create(ownerId: string, input: NewWidget): Promise<Widget> {
-    return this.dataSource.transaction(async (m) => {
+    const created = await this.dataSource.transaction(async (m) => {
       const dashboardId = await lockDashboard(m, ownerId, idOf(input.dashboardId));
       const deviceId = input.deviceId == null ? null : await this.lockDevice(m, ownerId, input.deviceId);
       const type = checkType(input.type);
@@ -128,6 +154,8 @@ export class WidgetService {
       const row = { ownerId, dashboardId, deviceId, type, label, key, virtualPin, config, order: count, width, height };
       return m.save(m.create(Widget, row));
     });
+    publishWidget(this.bus, created, false);
+    return created;
   }
 
   async update(ownerId: string, id: string, changes: WidgetChanges): Promise<Widget> {
@@ -141,21 +169,26 @@ export class WidgetService {
       if (!widget.deviceId) throw badInput("key needs a deviceId");
       widget.key = checkKey(changes.key, this.keyLength);
     }
-    return this.repo.save(widget);
+    const saved = await this.repo.save(widget);
+    publishWidget(this.bus, saved, false);
+    return saved;
   }
 
   async delete(ownerId: string, id: string): Promise<boolean> {
     const widgetId = idOf(id);
     if (!widgetId) throw widgetNotFound();
-    return this.dataSource.transaction(async (m) => {
+    const gone = await this.dataSource.transaction(async (m) => {
       const rows: Array<{ dashboard_id: string }> = await m.query(`SELECT dashboard_id FROM widgets WHERE id = $1 AND owner_id = $2`, [widgetId, ownerId]);
       if (rows.length === 0) throw widgetNotFound();
       await lockDashboard(m, ownerId, rows[0]!.dashboard_id);
+      const widget = await m.getRepository(Widget).findOneBy({ id: widgetId, ownerId });
       const deleted = await m.getRepository(Widget).delete({ id: widgetId, ownerId });
-      if (!deleted.affected) throw widgetNotFound();
+      if (!deleted.affected || !widget) throw widgetNotFound();
       await renumber(m, rows[0]!.dashboard_id);
-      return true;
+      return widget;
     });
+    publishWidget(this.bus, gone, true);
+    return true;
   }
 
   /**
