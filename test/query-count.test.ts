@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { statementsDuring } from "./helpers/statements.js";
 import { addDevice, gql, signUp, type Account, type GqlResult } from "./helpers/graphql.js";
-import { pg, startTestServer, type TestServer } from "./helpers/server.js";
+import { startTestServer, type TestServer } from "./helpers/server.js";
 
 let server: TestServer;
 let base: string;
@@ -13,22 +14,6 @@ afterAll(() => server.stop());
 
 const QUERY = `{ dashboards { widgets { device { state { merged } } } } }`;
 
-/** Every SQL statement any pg client of this process sends while `fn` runs (the server runs in-process). */
-async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const config = args[0] as string | { text: string };
-    seen.push(typeof config === "string" ? config : config.text);
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    await fn();
-  } finally {
-    pg.Client.prototype.query = original;
-  }
-  return seen;
-}
 
 /** An account with `dashboards` dashboards of 10 widgets each, spread over 4 devices. */
 async function furnished(dashboards: number): Promise<Account> {

@@ -1,7 +1,7 @@
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDevice, gql, signUp, type Account } from "./helpers/graphql.js";
 import { http, sleep, startTestServer, type TestServer } from "./helpers/server.js";
+import { statementsDuring } from "./helpers/statements.js";
 import { subscribe } from "./helpers/ws.js";
 
 let server: TestServer;
@@ -72,27 +72,17 @@ describe("widgetUpdated", () => {
     const count = async (subscribers: number) => {
       const lives = await Promise.all(Array.from({ length: subscribers }, () => subscribe(base, a.accessToken, EVENT, { d: dash })));
       await http(base, "POST", `/devices/${d.id}/telemetry`, { body: { device_token: d.token, data: { t: subscribers } } }); // warm
-      await Promise.all(lives.map(async (l) => { for (let i = 0; i < 5; i++) await l.next(); }));
-      let queries = 0;
-      const original = pg.Client.prototype.query;
-      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-        queries++;
-        return (original as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof original;
-      try {
+      await Promise.all(lives.map(async (l) => { for (let i = 0; i < 5; i++) await l.next(10_000); }));
+      const statements = await statementsDuring(async () => {
         await http(base, "POST", `/devices/${d.id}/telemetry`, { body: { device_token: d.token, data: { t: subscribers + 1 } } });
-        await Promise.all(lives.map(async (l) => { for (let i = 0; i < 5; i++) expect((await l.next()).widgetUpdated.widget.value).toBe(subscribers + 1); }));
-      } finally {
-        pg.Client.prototype.query = original;
-      }
+        await Promise.all(lives.map(async (l) => { for (let i = 0; i < 5; i++) expect((await l.next(10_000)).widgetUpdated.widget.value).toBe(subscribers + 1); }));
+      });
       await Promise.all(lives.map((l) => l.dispose()));
-      return queries;
+      return statements.filter((s) => !/last_seen_at/.test(s)).length; // the periodic last-seen flush is not the event's
     };
     const one = await count(1);
     const many = await count(25);
-    // The report's own statements plus one shared load, whatever the audience (the job worker's
-    // background polls may add one or two in either window).
-    expect(many).toBeLessThanOrEqual(one + 2);
-    expect(many).toBeLessThan(25);
+    expect(many).toBe(one); // the report's own statements plus one shared load, whatever the audience
+    expect(many).toBeLessThanOrEqual(8);
   });
 });

@@ -16,6 +16,15 @@ export const MAX_COST = 5000;
 
 const refuse = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
 
+/**
+ * An operation that only asks for the schema (`__schema`, `__type`): the IDE's introspection query
+ * is deep and wide by nature. It is exempt from depth and cost limits; in production, introspection
+ * itself is disabled, so the exemption opens nothing there.
+ */
+export function isIntrospection(selections: readonly SelectionNode[]): boolean {
+  return selections.length > 0 && selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith("__"));
+}
+
 /** Deeply nested queries are refused before they run (fragments are followed). */
 export const depthLimit: ValidationRule = (context: ValidationContext): ASTVisitor => {
   const fragments = Object.fromEntries(context.getDocument().definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
@@ -36,6 +45,7 @@ export const depthLimit: ValidationRule = (context: ValidationContext): ASTVisit
   };
   return {
     OperationDefinition(node) {
+      if (isIntrospection(node.selectionSet.selections)) return;
       const depth = depthOf(node.selectionSet.selections, 1, new Set());
       if (depth > MAX_DEPTH) context.reportError(refuse(`Query is too deep: ${depth} levels, at most ${MAX_DEPTH}`));
     },
@@ -64,6 +74,9 @@ const ESTIMATORS = [
 ];
 
 export function checkCost(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown>, operationName?: string): void {
+  const operations = query.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const chosen = operations.find((d) => !operationName || d.name?.value === operationName);
+  if (chosen && isIntrospection(chosen.selectionSet.selections)) return;
   let cost: number;
   try {
     cost = getComplexity({ schema, query, variables, ...(operationName ? { operationName } : {}), estimators: ESTIMATORS });
