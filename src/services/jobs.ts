@@ -32,6 +32,8 @@ export class JobQueue {
   ) {
     this.pool = new pg.Pool({ connectionString, max: options.concurrency + 2 });
     this.pool.on("error", (error) => log.warn({ err: error.message }, "job queue connection lost"));
+    // A checked-out client that loses its connection must not crash the process either.
+    this.pool.on("connect", (client) => client.on("error", (error) => log.warn({ err: error.message }, "job queue client error")));
   }
 
   register(name: string, handler: JobHandler): void {

@@ -1,0 +1,184 @@
+/**
+ * Webhook deliveries per second to a local receiver, beside the same receiver hit directly with
+ * fetch at the same concurrency (the ceiling), both measured in this run. The server runs as its own
+ * process on the local PostgreSQL; reports are posted over V2 and every one becomes a delivery
+ * (ingest, matching, durable job, signed POST, log row, attempt record).
+ *
+ *   DATABASE_URL              admin URL of the PostgreSQL to use (default postgres://postgres@127.0.0.1:5432/postgres)
+ *   BENCH_WEBHOOK_DELIVERIES  deliveries per measurement (default 5000)
+ *   WEBHOOK_CONCURRENCY       deliveries in flight in the server, and the baseline's concurrency (default 10)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+import { freePort } from "../src/db/embedded.js";
+
+const total = Number(process.env.BENCH_WEBHOOK_DELIVERIES ?? 5000);
+const concurrency = Number(process.env.WEBHOOK_CONCURRENCY ?? 10);
+const postConcurrency = 50;
+const deviceCount = 50;
+const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** The receiver: answers 200 at once and notes when each request arrived. */
+async function startReceiver() {
+  const arrivals: number[] = [];
+  let first: { body: string; headers: Record<string, unknown> } | undefined;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      arrivals.push(performance.now());
+      first ??= { body: Buffer.concat(chunks).toString("utf8"), headers: req.headers };
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    arrivals,
+    first: () => first,
+    reset: () => {
+      arrivals.length = 0;
+      first = undefined;
+    },
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** Runs `count` tasks with at most `limit` at a time. */
+async function pool(count: number, limit: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < count) await task(next++);
+  }));
+}
+
+async function gql(base: string, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
+  const response = await fetch(`${base}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: any; errors?: unknown };
+  if (!body.data) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+async function main(): Promise<void> {
+  const dbName = `thingsnxt_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+  const receiver = await startReceiver();
+  let server: ChildProcess | undefined;
+  try {
+    // Baseline: the receiver hit directly, same body size, same concurrency as the delivery worker.
+    const sample = JSON.stringify({ id: crypto.randomUUID(), event: "telemetry_update", timestamp: new Date().toISOString(), data: { deviceId: crypto.randomUUID(), data: { v0: 1, temperature: 21.5, humidity: 55 } } });
+    const direct = async () => {
+      const response = await fetch(receiver.url, { method: "POST", headers: { "content-type": "application/json", "x-webhook-signature": `sha256=${createHmac("sha256", "k").update(sample).digest("hex")}` }, body: sample });
+      await response.text();
+    };
+    await pool(500, concurrency, direct); // warm-up
+    receiver.reset();
+    let t0 = performance.now();
+    await pool(total, concurrency, direct);
+    const baseline = total / ((performance.now() - t0) / 1000);
+    receiver.reset();
+
+    const port = await freePort();
+    server = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: {
+        ...process.env,
+        DATABASE_URL: dbUrl.toString(),
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "warn",
+        NODE_ENV: "production",
+        RATE_LIMIT_MAX: "1000000000",
+        GRAPHQL_RATE_LIMIT_FACTOR: "1000",
+        WEBHOOK_ALLOWED_HOSTS: "127.0.0.1/32",
+        WEBHOOK_CONCURRENCY: String(concurrency),
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitHealthy(`${base}/health`, server);
+
+    const account = (await gql(base, `mutation ($i: RegisterInput!) { register(input: $i) { accessToken } }`, { i: { email: "bench@example.com", username: "bench", password: "Sup3rSecret!", fullName: "Bench" } })).register;
+    const token = account.accessToken as string;
+    const devices: Array<{ id: string; token: string }> = [];
+    for (let i = 0; i < deviceCount; i++) {
+      const created = (await gql(base, `mutation ($i: CreateDeviceInput!) { createDevice(input: $i) { token device { id } } }`, { i: { name: `bench-${i}` } }, token)).createDevice;
+      devices.push({ id: created.device.id, token: created.token });
+    }
+    const { secret } = (await gql(base, `mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { secret } }`, { i: { url: receiver.url, events: ["telemetry_update"] } }, token)).createWebhook;
+    const post = async (i: number) => {
+      const d = devices[i % devices.length]!;
+      const response = await fetch(`${base}/devices/${d.id}/telemetry`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ device_token: d.token, data: { v0: i & 1, temperature: 20 + (i % 100) / 10, humidity: 55 } }) });
+      if (response.status !== 200) throw new Error(`report answered ${response.status}`);
+      await response.text();
+    };
+
+    // Warm-up (connections, caches, JIT), then the measured run.
+    await pool(500, postConcurrency, post);
+    while (receiver.arrivals.length < 500) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
+    const check = receiver.first()!;
+    const signed = `sha256=${createHmac("sha256", secret).update(check.body).digest("hex")}`;
+    if (check.headers["x-webhook-signature"] !== signed) throw new Error("a delivery's signature did not verify");
+    receiver.reset();
+
+    t0 = performance.now();
+    await pool(total, postConcurrency, post);
+    const ingestSeconds = (performance.now() - t0) / 1000;
+    const deadline = Date.now() + 300_000;
+    while (receiver.arrivals.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const got = receiver.arrivals.length;
+    const firstAt = receiver.arrivals[0]!;
+    const lastAt = receiver.arrivals[got - 1]!;
+    const steady = (got - 1) / ((lastAt - firstAt) / 1000);
+    const endToEnd = got / ((lastAt - t0) / 1000);
+
+    const db = new pg.Client({ connectionString: dbUrl.toString() });
+    await db.connect();
+    const statuses = (await db.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status ORDER BY status`)).rows;
+    await db.end();
+
+    const date = new Date().toISOString().slice(0, 10);
+    console.log(`\nThingsNXT webhook benchmark, ${date}: ${total} deliveries, one server process, ${concurrency} deliveries in flight, receiver and load generator on the same machine\n`);
+    console.log("| scenario | req/s | vs ceiling |");
+    console.log("|---|---:|---:|");
+    console.log(`| receiver hit directly with fetch, ${concurrency} at a time (ceiling) | ${Math.round(baseline).toLocaleString("en-US")} | 100% |`);
+    console.log(`| webhook deliveries (first to last arrival) | ${Math.round(steady).toLocaleString("en-US")} | ${((steady / baseline) * 100).toFixed(0)}% |`);
+    console.log(`| webhook deliveries (first report to last arrival) | ${Math.round(endToEnd).toLocaleString("en-US")} | ${((endToEnd / baseline) * 100).toFixed(0)}% |`);
+    console.log(`\n${total} reports ingested in ${ingestSeconds.toFixed(2)} s (${Math.round(total / ingestSeconds).toLocaleString("en-US")}/s, ${postConcurrency} at a time) while deliveries ran; ${got} of ${total} delivered`);
+    console.log(`delivery log: ${statuses.map((s) => `${s.status} ${s.n}`).join(", ")}`);
+  } finally {
+    server?.kill("SIGTERM");
+    receiver.close();
+    await new Promise((r) => setTimeout(r, 1500));
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
