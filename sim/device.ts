@@ -1,5 +1,6 @@
 // One simulated ESP32: the scheduling and reactions of firmware/…/thingsnxt/device.cpp and requests.cpp,
-// over Node's fetch. One request at a time, like the firmware's loop(): a held long poll delays reports.
+// over Node's fetch. One request at a time, like the firmware's loop(), so a long poll is held at most until
+// the next report is due (see pollWaitS).
 import {
   applyState,
   Backoff,
@@ -60,6 +61,7 @@ export class SimDevice {
   readonly pins: Pins = { v0: 0, v1: 0, v2: 0, v3: 0 }; // outputs start LOW, as after a brown-out
   readonly counters: Counters = { sent: 0, failed: 0, polls: 0, commands: 0 }; // reported as stats.*
   state: DeviceState = "idle";
+  /** The negotiated maximum wait, min(25, X-Long-Poll-Max); 0: plain polling. Each poll asks for at most this. */
   longPollWaitS = 0;
   private readonly o: Required<Omit<SimDeviceOptions, "listener">> & { listener: DeviceListener };
   private readonly telemetry: Channel;
@@ -69,6 +71,7 @@ export class SimDevice {
   private readonly abort = new AbortController();
   private gateUntil = 0; // a 429 pauses every request kind until then
   private reportAfterFirstPoll = true;
+  private lastWasReport = false; // the last request sent was a report
   private bootedAt = 0;
 
   constructor(options: SimDeviceOptions) {
@@ -117,12 +120,14 @@ export class SimDevice {
         await this.sleep(this.gateUntil - now);
       } else if (now >= this.telemetry.dueAt) {
         await this.sendTelemetry(); // reports first: after a command they carry the confirmation
-      } else if (now >= this.poll.dueAt) {
+      } else if (now >= this.poll.dueAt && !this.pollYieldsToReport(now)) {
         await this.doPoll();
       } else if (now >= this.health.dueAt) {
         await this.checkHealth();
       } else {
-        await this.sleep(Math.min(this.telemetry.dueAt, this.poll.dueAt, this.health.dueAt) - now);
+        // A poll that waits for the report wakes with it (under 1 s from now).
+        const pollAt = now >= this.poll.dueAt ? Infinity : this.poll.dueAt;
+        await this.sleep(Math.min(this.telemetry.dueAt, pollAt, this.health.dueAt) - now);
       }
     }
   }
@@ -142,6 +147,7 @@ export class SimDevice {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ device_token: this.o.token, data }),
     });
+    this.lastWasReport = true;
     if (this.state !== "running" || !this.settle(this.telemetry, answer, startedAt)) return;
     this.counters.sent++;
     this.o.listener.ok?.(this, "telemetry");
@@ -149,12 +155,31 @@ export class SimDevice {
     if (state) this.applyServerState(state, "telemetry");
   }
 
+  /**
+   * One request at a time, so a held poll would hold back the next report: the wait is bounded by the
+   * whole seconds left until the report is due. 0: a plain poll.
+   */
+  pollWaitS(now: number = performance.now()): number {
+    if (this.longPollWaitS === 0) return 0;
+    return Math.min(this.longPollWaitS, Math.max(0, Math.floor((this.telemetry.dueAt - now) / 1000)));
+  }
+
+  /**
+   * Under 1 s to the report while long polling: report first, then hold the poll for the whole next gap.
+   * Never twice in a row: when even right after a report less than 1 s is left (a telemetry interval under
+   * ~1 s, or a report that took almost the whole interval), the poll goes out plain, so polls never starve.
+   */
+  private pollYieldsToReport(now: number): boolean {
+    return this.longPollWaitS > 0 && this.pollWaitS(now) === 0 && !this.lastWasReport;
+  }
+
   private async doPoll(): Promise<void> {
     const startedAt = performance.now();
-    const wait = this.longPollWaitS;
+    const wait = this.pollWaitS(startedAt);
     const path = `/telemetry/latest?device_token=${encodeURIComponent(this.o.token)}${wait > 0 ? `&wait=${wait}` : ""}`;
     const timeoutMs = wait > 0 ? (wait + FIRMWARE.longPollSlackS) * 1000 : this.o.httpTimeoutMs;
     const answer = await this.exchange(path, timeoutMs);
+    this.lastWasReport = false;
     if (this.state !== "running") return;
     if (answer.status === 0 && wait > 0) {
       // A proxy may cut held connections: a plain poll's answer tells again whether long polling is on offer.
@@ -187,6 +212,7 @@ export class SimDevice {
   private async checkHealth(): Promise<void> {
     const startedAt = performance.now();
     await this.exchange("/health", this.o.httpTimeoutMs);
+    this.lastWasReport = false;
     this.health.dueAt = startedAt + this.health.intervalMs;
   }
 

@@ -15,7 +15,8 @@ const USAGE = `Usage: npm run simulate -- [options]
   --password P       (or the environment variable SIM_PASSWORD, which other users cannot see in ps)
   --state FILE       devices and their tokens, reused by the next run (default ./sim-devices.json, mode 0600)
   --no-long-poll     ignore X-Long-Poll-Max and poll plainly (firmware before long polling); with long
-                     polling a held poll delays reports, exactly as on the ESP32 (one request at a time)
+                     polling a poll is held at most until the next report is due, as on the ESP32
+                     (one request at a time)
   --verbose          also print each device's retries, commands and long-poll changes`;
 
 interface Options {

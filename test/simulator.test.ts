@@ -69,9 +69,14 @@ describe("npm run simulate (the CLI as a child process)", () => {
     expect({ devices, online, errors, commands }).toEqual({ devices: 5, online: 5, errors: 0, commands: 0 });
     expect(run.stdout).toMatch(/^\[\s+2 s\] online 5\/5(, long polling 5)? \| posts [\d.]+\/s \| polls [\d.]+\/s \| errors 0 \| commands applied 0$/m);
     if (offered) {
-      // As on the ESP32 (one request at a time): boot poll (learns X-Long-Poll-Max), report, then a long
-      // poll the server holds for 25 s, which the end of the run cuts. Nothing else goes out meanwhile.
-      expect({ longPolling, posts, polls }).toEqual({ longPolling: 5, posts: 5, polls: 5 });
+      // One request at a time, as on the ESP32, but a poll is never held past the next report, so reports
+      // keep their 1 s schedule. With 1 s between reports a whole second is never left to hold a poll:
+      // a poll waits for a report due in under 1 s and goes out plain right after it (one per report).
+      expect(longPolling).toBe(5);
+      expect(posts).toBeGreaterThanOrEqual(5 * 3);
+      expect(posts).toBeLessThanOrEqual(5 * 6);
+      expect(polls).toBeGreaterThanOrEqual(5 * 3);
+      expect(polls).toBeLessThanOrEqual(5 * 7);
     } else {
       // Boots spread over the first second, then a poll, a report, and one report per second.
       expect(longPolling).toBeNaN();
@@ -338,5 +343,108 @@ describe("SimDevice reactions (scripted local server)", () => {
     const waits = fake.of("poll").slice(0, 6).map((r) => new URL(r.url, "http://x").searchParams.get("wait"));
     expect(waits).toEqual([null, "25", "10", null, "5", null]);
     expect(fake.of("poll")[0]!.url).toBe(`/telemetry/latest?device_token=${TOKEN}`);
+  });
+});
+
+/**
+ * A local server that offers long polling (X-Long-Poll-Max: 30) and holds each poll for its whole `wait`,
+ * unless a command comes in meanwhile: then it answers the held poll at once, as the real server does.
+ */
+async function holdingServer() {
+  const seen: Array<{ kind: Kind; url: string; wait: number; at: number; body: string }> = [];
+  const held = new Set<() => void>();
+  let command: Record<string, number> | undefined;
+  let delivered = false;
+  const state = () => ({ device_id: ID, data: command ?? {}, timestamp: null });
+  const s = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c));
+    req.on("end", () => {
+      const kind: Kind = req.url!.startsWith("/telemetry/latest") ? "poll" : req.url === "/health" ? "health" : "telemetry";
+      const wait = Number(new URL(req.url!, "http://x").searchParams.get("wait") ?? 0);
+      seen.push({ kind, url: req.url!, wait, at: performance.now(), body });
+      const answer = () => {
+        held.delete(answer);
+        clearTimeout(timer);
+        if (kind === "poll" && command) delivered = true;
+        res.writeHead(200, { "content-type": "application/json", "x-long-poll-max": "30" });
+        res.end(JSON.stringify(kind === "telemetry" ? { message: "ok", ...state() } : state()));
+      };
+      const hold = kind === "poll" && wait > 0 && !(command && !delivered);
+      const timer = setTimeout(answer, hold ? wait * 1000 : 0);
+      if (hold) held.add(answer);
+    });
+  });
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+    seen,
+    of: (kind: Kind) => seen.filter((r) => r.kind === kind),
+    holding: () => held.size,
+    /** The app switches a pin: held polls answer now. */
+    command(values: Record<string, number>) {
+      command = values;
+      delivered = false;
+      for (const answer of [...held]) answer();
+    },
+  };
+}
+
+describe("SimDevice long polling (one request at a time, like the firmware)", () => {
+  it("holds polls only until the next report: reports keep their schedule, commands still arrive at once", { timeout: 30_000 }, async () => {
+    const fake = await holdingServer();
+    const commands: string[] = [];
+    const { device } = startDevice({
+      baseUrl: fake.url,
+      id: ID,
+      token: TOKEN,
+      telemetryIntervalMs: 2_200, // long polls of 2 s fill the gaps: floor(2.2 s - a few ms)
+      pollIntervalMs: 200,
+      listener: { command: (_d, c) => commands.push(`${c.pin}=${c.level}`) },
+    });
+    await until("three reports", () => fake.of("telemetry").length === 3, 10_000);
+    expect(device.longPollWaitS).toBe(25); // negotiated from the server's 30; each poll asks for less
+
+    // Switch while a poll is held: it answers at once, the device applies and confirms at once.
+    await until("a held poll", () => fake.holding() === 1, 5_000);
+    await sleep(300);
+    const commandedAt = performance.now();
+    fake.command({ v0: 1 });
+    await until("the confirmation", () => fake.of("telemetry").some((r) => JSON.parse(r.body).data.v0 === 1), 2_000);
+    const confirmation = fake.of("telemetry").find((r) => JSON.parse(r.body).data.v0 === 1)!;
+    expect(confirmation.at - commandedAt).toBeLessThan(300);
+    expect(commands).toEqual(["v0=1"]);
+    expect(device.pins.v0).toBe(1);
+
+    await until("two reports after the confirmation", () => fake.of("telemetry").filter((r) => r.at > confirmation.at).length === 2, 6_000);
+    device.stop();
+    const reports = fake.of("telemetry").map((r) => r.at);
+    // Boot: the first poll learns the header, the first report follows at once; then every 2.2 s
+    // (the confirmation starts the next interval). A held poll never pushed a report back.
+    const regular = reports.slice(1).filter((t) => t !== confirmation.at);
+    expect(regular.length).toBe(4);
+    const slots = reports.slice(1).map((t, i, all) => [all[i - 1], t] as const).filter(([prev, t]) => prev !== undefined && t !== confirmation.at);
+    for (const [prev, t] of slots) {
+      expect(t - prev!).toBeGreaterThanOrEqual(2_200 - 5);
+      expect(t - prev!).toBeLessThan(2_200 + 250);
+    }
+    // Polls: the boot one plain, then one held poll right after each report, asking for the 2 whole seconds
+    // left (or less after the command cut one short). None was held past the next report.
+    const polls = fake.of("poll");
+    expect(polls[0]!.wait).toBe(0);
+    for (const poll of polls.slice(1)) {
+      expect(poll.wait).toBeGreaterThanOrEqual(1);
+      expect(poll.wait).toBeLessThanOrEqual(2);
+      const nextReport = [reports[0]!, ...regular].find((t) => t > poll.at); // the confirmation was not scheduled
+      if (nextReport !== undefined) expect(poll.at + poll.wait * 1000).toBeLessThanOrEqual(nextReport + 5);
+    }
+    const afterBoot = reports.slice(1);
+    for (const [i, t] of afterBoot.entries()) {
+      // Between two reports exactly one held poll, except around the command (its answer and the next).
+      const next = afterBoot[i + 1];
+      if (next === undefined || (t < confirmation.at && next >= confirmation.at)) continue;
+      expect(polls.filter((p) => p.at > t && p.at < next).length).toBe(1);
+    }
   });
 });

@@ -135,7 +135,7 @@ void Device::printStatus() {
   log_.line("wifi=" + (credentials_.wifiSsid.empty() ? std::string("(none)") : credentials_.wifiSsid) +
             " network=" + (ports_.platform.networkUp() ? "up" : "down") + " ca_cert=" + (hasCa ? "stored" : "none"));
   log_.line(std::string("debug=") + debugLevelName(log_.level()) + " polling=" +
-            (longPollWaitS_ > 0 ? "long(wait=" + std::to_string(longPollWaitS_) + "s)" : std::string("plain")) +
+            (longPollWaitS_ > 0 ? "long(wait<=" + std::to_string(longPollWaitS_) + "s)" : std::string("plain")) +
             " health=" + healthText());
   log_.line("retries telemetry=" + std::to_string(telemetry_.backoff.failures()) +
             " poll=" + std::to_string(poll_.backoff.failures()) +

@@ -48,6 +48,7 @@ void Device::enterRunning() {
   for (Channel* channel : {&telemetry_, &poll_, &health_}) channel->backoff.reset();
   rateLimited_ = false;
   longPollWaitS_ = 0;
+  lastWasReport_ = false;
   linkUp_ = linkEverUp_ = readyAnnounced_ = false;
   log_.line("Running as device=" + credentials_.deviceId + " api=" + credentials_.apiUrl);
   ports_.platform.connectNetwork(credentials_.wifiSsid, credentials_.wifiPassword);
@@ -71,10 +72,12 @@ void Device::tick() {
     rateLimited_ = false;
   }
   // One request per tick keeps the console and the watchdog serviced.
-  // Reports go first: after a command they carry the confirmation.
+  // Reports go first: after a command they carry the confirmation. A long
+  // poll never holds past the next report (see pollWaitS), and with less than
+  // 1 s left the poll waits for the report instead.
   if (reached(now, telemetry_.dueAt)) {
     sendTelemetry();
-  } else if (reached(now, poll_.dueAt)) {
+  } else if (reached(now, poll_.dueAt) && !pollYieldsToReport(now)) {
     poll();
   } else if (reached(now, health_.dueAt)) {
     checkHealth();

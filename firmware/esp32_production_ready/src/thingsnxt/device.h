@@ -32,7 +32,7 @@ class Device {
   State state() const { return state_; }
   const Stats& stats() const { return stats_; }
   const Credentials& credentials() const { return credentials_; }
-  uint32_t longPollWaitS() const { return longPollWaitS_; }
+  uint32_t longPollWaitS() const { return longPollWaitS_; }  // negotiated: min(cap, X-Long-Poll-Max); 0: plain
   Logger& log() { return log_; }
 
  private:
@@ -62,6 +62,8 @@ class Device {
   bool trackNetwork();
   void sendTelemetry();
   void poll();
+  uint32_t pollWaitS(uint32_t now) const;
+  bool pollYieldsToReport(uint32_t now) const;
   void checkHealth();
   HttpResponse exchange(const HttpRequest& request);
   bool settle(Channel& channel, const HttpResponse& response, uint32_t startedAt);
@@ -84,6 +86,7 @@ class Device {
   bool rateLimited_ = false;       // 429: no request of any kind before gateUntil_
   uint32_t gateUntil_ = 0;
   uint32_t longPollWaitS_ = 0;    // 0: plain polling
+  bool lastWasReport_ = false;    // the last request sent was a report
   bool reportAfterFirstPoll_ = false;
   int lastHealthStatus_ = 0;      // HTTP status of the last GET /health; 0: none yet
   bool linkUp_ = false;

@@ -43,6 +43,7 @@ void Device::sendTelemetry() {
   request.body = buildTelemetryBody(credentials_.token, input);
   request.timeoutMs = config_.httpTimeoutMs;
   const HttpResponse response = exchange(request);
+  lastWasReport_ = true;
   if (!settle(telemetry_, response, startedAt)) return;
 
   ++stats_.sent;
@@ -52,14 +53,34 @@ void Device::sendTelemetry() {
   if (data != nullptr) applyServerState(data, "telemetry");
 }
 
+// The device sends one request at a time, so a held poll would hold back the
+// next report: the wait is bounded by the whole seconds left until the report
+// is due. 0: a plain poll.
+uint32_t Device::pollWaitS(uint32_t now) const {
+  if (longPollWaitS_ == 0) return 0;
+  const int32_t leftMs = static_cast<int32_t>(telemetry_.dueAt - now);
+  const uint32_t leftS = leftMs > 0 ? static_cast<uint32_t>(leftMs) / 1000 : 0;
+  return leftS < longPollWaitS_ ? leftS : longPollWaitS_;
+}
+
+// Less than 1 s to the report while long polling: report first, then hold the
+// poll for the whole next gap. But never twice in a row: when even right after
+// a report less than 1 s is left (a telemetry interval under ~1 s, or a report
+// that took almost the whole interval), the poll goes out plain, so polls are
+// never starved.
+bool Device::pollYieldsToReport(uint32_t now) const {
+  return longPollWaitS_ > 0 && pollWaitS(now) == 0 && !lastWasReport_;
+}
+
 void Device::poll() {
   const uint32_t startedAt = ports_.clock.millis();
-  const uint32_t wait = longPollWaitS_;
+  const uint32_t wait = pollWaitS(startedAt);
   HttpRequest request;
   request.method = "GET";
   request.url = pollUrl(credentials_, wait);
   request.timeoutMs = wait > 0 ? (wait + config_.longPollSlackS) * 1000 : config_.httpTimeoutMs;
   const HttpResponse response = exchange(request);
+  lastWasReport_ = false;
 
   if (response.status <= 0 && wait > 0) {
     // A proxy may cut held connections: fall back to a plain poll, whose
@@ -100,6 +121,7 @@ void Device::checkHealth() {
   request.url = healthUrl(credentials_);
   request.timeoutMs = config_.httpTimeoutMs;
   const HttpResponse response = exchange(request);
+  lastWasReport_ = false;
   // A probe only: it never feeds the backoff, and /health is exempt from rate limiting.
   health_.dueAt = startedAt + health_.intervalMs;
   const bool changed = response.status != lastHealthStatus_;
