@@ -28,6 +28,11 @@ interface Queued {
 }
 
 const MAX_BATCH = 2000;
+/**
+ * Transactions in flight at once. While one commits (waiting on the disk), the next collects and
+ * writes other devices' changes; a device is never in two at once, so its changes keep their order.
+ */
+const MAX_IN_FLIGHT = 2;
 const MAX_ATTEMPTS = 5;
 
 /**
@@ -41,7 +46,9 @@ const MAX_ATTEMPTS = 5;
 export class StateWriter {
   private readonly cache = new LruMap<DeviceStateData>(200_000);
   private queue: Queued[] = [];
-  private flushing = false;
+  private inFlight = 0;
+  /** Devices whose changes are in a transaction right now. */
+  private readonly busy = new Set<string>();
   private scheduled = false;
   private readonly loading = new Map<string, Promise<DeviceStateData | undefined>>();
 
@@ -100,7 +107,7 @@ export class StateWriter {
   }
 
   private schedule(): void {
-    if (this.flushing || this.scheduled) return;
+    if (this.inFlight >= MAX_IN_FLIGHT || this.scheduled) return;
     this.scheduled = true;
     // setImmediate lets every request parsed in this turn of the event loop join the batch.
     setImmediate(() => {
@@ -110,13 +117,32 @@ export class StateWriter {
   }
 
   private async flush(): Promise<void> {
-    if (this.flushing || this.queue.length === 0) return;
-    this.flushing = true;
-    const batch = this.queue.splice(0, MAX_BATCH);
+    if (this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
+    // Take the queued changes of devices that are not in a transaction now; once one of a device's
+    // changes has to wait, its later ones wait too, so each device's changes stay in order.
+    const batch: Queued[] = [];
+    const waiting: Queued[] = [];
+    const held = new Set<string>();
+    for (const q of this.queue) {
+      const id = q.mutation.deviceId;
+      if (this.busy.has(id) || held.has(id) || batch.length >= MAX_BATCH) {
+        held.add(id);
+        waiting.push(q);
+      } else {
+        batch.push(q);
+      }
+    }
+    this.queue = waiting;
+    if (batch.length === 0) return; // everything waits for a transaction in flight
+    const ids = new Set(batch.map((q) => q.mutation.deviceId));
+    for (const id of ids) this.busy.add(id);
+    this.inFlight++;
+    if (this.queue.length > 0) this.schedule();
     try {
       await this.commit(batch);
     } finally {
-      this.flushing = false;
+      for (const id of ids) this.busy.delete(id);
+      this.inFlight--;
       if (this.queue.length > 0) this.schedule();
     }
   }
