@@ -1,3 +1,5 @@
+import { AllowList } from "./services/ssrf.js";
+
 /**
  * The one place the environment is read. Every variable is validated at start; a bad value stops the
  * process with a message naming the variable. `.env.example` lists them all with their defaults.
@@ -36,6 +38,25 @@ export interface Config {
   readonly mailFrom: string;
   /** Link sent in password-reset mails; the token is appended. */
   readonly passwordResetUrl: string;
+  /** Webhook deliveries (docs/webhooks.md). */
+  readonly webhooks: {
+    /** Hosts, IP addresses and CIDR ranges the SSRF guard lets through (development, tests). */
+    readonly allowedHosts: readonly string[];
+    /** One attempt, DNS to the last byte read. */
+    readonly timeoutMs: number;
+    /** POSTs per delivery, the first included. */
+    readonly maxAttempts: number;
+    /** Delay after the first failed attempt; each next one is 3 times longer. */
+    readonly retryBaseMs: number;
+    /** A webhook is disabled after this many deliveries in a row failed for good. */
+    readonly disableAfter: number;
+    /** Deliveries in flight per process (their own worker pool: a slow receiver cannot hold up schedules). */
+    readonly concurrency: number;
+    /** How long a user's list of active webhooks is reused when matching events. */
+    readonly cacheMs: number;
+    /** Finished deliveries older than this are deleted from the log. */
+    readonly retentionDays: number;
+  };
   readonly limits: {
     readonly bodyBytes: number;
     readonly keysPerReport: number;
@@ -82,6 +103,16 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw.trim();
 }
 
+function allowList(env: Env, name: string): string[] {
+  const raw = env[name] ?? "";
+  try {
+    new AllowList(raw);
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
+  }
+  return raw.split(",").map((entry) => entry.trim()).filter(Boolean);
+}
+
 function secret(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
@@ -117,6 +148,16 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
     mailFrom: env.MAIL_FROM?.trim() || "ThingsNXT <no-reply@localhost>",
     passwordResetUrl: url(env, "PASSWORD_RESET_URL", ["http:", "https:"]) ?? "http://localhost:8000/reset-password?token=",
+    webhooks: {
+      allowedHosts: allowList(env, "WEBHOOK_ALLOWED_HOSTS"),
+      timeoutMs: int(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000), // 10 s
+      maxAttempts: int(env, "WEBHOOK_MAX_ATTEMPTS", 6, 1, 20),
+      retryBaseMs: int(env, "WEBHOOK_RETRY_BASE_MS", 30_000, 1, 3_600_000), // 30 s, then 1.5, 4.5, 13.5, 40.5 min
+      disableAfter: int(env, "WEBHOOK_DISABLE_AFTER", 10, 1, 10_000),
+      concurrency: int(env, "WEBHOOK_CONCURRENCY", 10, 1, 200),
+      cacheMs: int(env, "WEBHOOK_CACHE_MS", 1000, 0, 60_000), // 1 s
+      retentionDays: int(env, "WEBHOOK_LOG_RETENTION_DAYS", 7, 1, 3650),
+    },
     limits: {
       bodyBytes: int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024), // 64 KiB
       keysPerReport: int(env, "MAX_KEYS_PER_REPORT", 256, 1, 10_000),

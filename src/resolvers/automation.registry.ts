@@ -1,6 +1,8 @@
-/** Notifications, webhooks and telemetry history: resolver classes of that area. */
+/** Notifications, webhooks, rules and telemetry history: resolver classes of that area. */
 import { HistoryResolver } from "./history.resolver.js";
 import { NotificationResolver } from "./notification.resolver.js";
+import { RuleActionResolver, RuleResolver } from "./rule.resolver.js";
+import { WebhookDeliveryResolver } from "./webhook-delivery.resolver.js";
 import { WebhookResolver } from "./webhook.resolver.js";
 
-export const automationResolvers: Function[] = [NotificationResolver, WebhookResolver, HistoryResolver];
+export const automationResolvers: Function[] = [NotificationResolver, WebhookResolver, HistoryResolver, RuleResolver, RuleActionResolver, WebhookDeliveryResolver];
