@@ -2,55 +2,29 @@
  * `npx tsx bench/rules.ts`: V2 ingest with 0 and with 100 rules per device, in one run. The server runs
  * in its own process on the local PostgreSQL (as bench/run.ts); half the devices have no rules, the
  * other half 100 enabled rules each on the keys they report. The two halves are loaded in turns
- * (0, 100, 0, 100, ...) so both see the same database size and machine state. Prints a table; asserts nothing.
+ * (0, 100, 100, 0, 0, 100, ...) so both see the same database size and machine state. Prints a table; asserts nothing.
  *
  * The rules' conditions are stable under the load (half of them true, already active), which is the
- * steady state: a report costs an evaluation of every rule on its keys, and no database write.
+ * steady state: no database write. Reports carry temperature and timestamp changing every time and
+ * humidity and v1 constant, so a report evaluates the 45 rules on the changing keys (the engine skips
+ * a key whose value is the one it last evaluated).
  *
  *   DATABASE_URL  admin URL of the PostgreSQL to use (default postgres://postgres@127.0.0.1:5432/postgres)
  *   BENCH_SECONDS seconds per round (default 10)
  *   BENCH_CONNECTIONS connections (default 100)
- *   BENCH_DEVICES devices per half (default 250)
- *   BENCH_ROUNDS rounds of each (default 3)
+ *   BENCH_DEVICES devices, split in the two halves (default 500)
+ *   BENCH_ROUNDS rounds of each (default 4)
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import autocannon from "autocannon";
+import { readFile } from "node:fs/promises";
+import type autocannon from "autocannon";
 import pg from "pg";
-import { freePort } from "../src/db/embedded.js";
+import { load, scratchDatabase, seconds, startServer, table, type Row } from "./lib.js";
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
-const perHalf = Number(process.env.BENCH_DEVICES ?? 250);
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const perHalf = Math.max(1, Math.floor(Number(process.env.BENCH_DEVICES ?? 500) / 2));
+const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
 const RULES_PER_DEVICE = 100;
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-
-interface Row {
-  scenario: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not answer`);
-}
-
-function load(scenario: string, url: string, request: autocannon.Request, duration = seconds): Promise<Row> {
-  return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration, requests: [request] }, (error, result) => {
-      if (error) return reject(error);
-      resolve({ scenario, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx });
-    });
-  });
-}
 
 // 20 conditions over the four steady keys of the report, ten true and ten false; each is used five times.
 // [key, op, value, holds]: temperature is 20..29.9, humidity 55, v1 0, timestamp a growing counter.
@@ -62,24 +36,23 @@ const CONDITIONS: Array<[string, string, number, boolean]> = [
   ["humidity", "GTE", 55, true], ["v1", "LT", -5, false], ["temperature", "NEQ", 1000, true], ["humidity", "EQ", 1, false],
 ];
 
-async function main(): Promise<void> {
-  const dbName = `thingsnxt_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
-  let server: ChildProcess | undefined;
-  try {
-    const port = await freePort();
-    server = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: { ...process.env, DATABASE_URL: dbUrl.toString(), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", RATE_LIMIT_MAX: "1000000000", NODE_ENV: "production" },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    const base = `http://127.0.0.1:${port}`;
-    await waitHealthy(`${base}/health`, server);
+/** User + system CPU time of a process so far, in ms (Linux /proc). */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
 
-    const db = new pg.Client({ connectionString: dbUrl.toString() });
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
+};
+
+async function main(): Promise<void> {
+  const scratch = await scratchDatabase();
+  const server = await startServer(scratch.url);
+  try {
+    const db = new pg.Client({ connectionString: scratch.url });
     await db.connect();
     const owner = (await db.query(`INSERT INTO users (email, username) VALUES ('bench@example.com', 'bench') RETURNING id`)).rows[0].id;
     const half = async (label: string) => {
@@ -115,38 +88,57 @@ async function main(): Promise<void> {
       },
     });
 
+    // The server's CPU time per request: steadier than req/s on a machine shared with the load generator.
+    const measured = async (scenario: string, request: autocannon.Request): Promise<Row> => {
+      const before = await cpuMs(server.child.pid!);
+      const row = await load(scenario, server.url, [request], connections);
+      const used = (await cpuMs(server.child.pid!)) - before;
+      return { ...row, note: `${((used * 1000) / (row.rps! * seconds)).toFixed(0)} µs server CPU per request` };
+    };
+
     // Warm-up: device caches, and every ruled device's rules loaded once.
-    await load("warm-up", base, v2(bare), 3);
-    await load("warm-up", base, v2(ruled), 3);
-    const rows: Row[] = [];
+    await load("warm-up", server.url, [v2(bare)], connections, 3);
+    await load("warm-up", server.url, [v2(ruled)], connections, 3);
+    const without: Row[] = [];
+    const withRules: Row[] = [];
+    // In turns, and in alternating order (0 then 100, 100 then 0, ...) so neither half always runs second.
     for (let round = 1; round <= rounds; round++) {
-      rows.push(await load(`V2 ingest, 0 rules per device (round ${round})`, base, v2(bare)));
-      rows.push(await load(`V2 ingest, ${RULES_PER_DEVICE} rules per device (round ${round})`, base, v2(ruled)));
+      const zero = () => measured(`V2 ingest, 0 rules per device (round ${round})`, v2(bare));
+      const hundred = () => measured(`V2 ingest, ${RULES_PER_DEVICE} rules per device (round ${round})`, v2(ruled));
+      if (round % 2 === 1) {
+        without.push(await zero());
+        withRules.push(await hundred());
+      } else {
+        withRules.push(await hundred());
+        without.push(await zero());
+      }
     }
     const fired = (await db.query(`SELECT count(*)::int AS n FROM notifications WHERE type IN ('rule_fired', 'rule_suspended')`)).rows[0].n;
     const rules = (await db.query(`SELECT count(*)::int AS n FROM rules`)).rows[0].n;
+    const written = (await db.query(`SELECT n_tup_upd::int AS n FROM pg_stat_user_tables WHERE relname = 'rules'`)).rows[0]?.n ?? 0;
     await db.end();
 
-    const mean = (match: string) => {
-      const picked = rows.filter((r) => r.scenario.includes(match));
-      return { rps: picked.reduce((s, r) => s + r.rps, 0) / picked.length, p99: Math.max(...picked.map((r) => r.p99)) };
-    };
-    const without = mean(", 0 rules");
-    const withRules = mean(`, ${RULES_PER_DEVICE} rules`);
-    console.log(`\nThingsNXT rules benchmark, ${new Date().toISOString().slice(0, 10)}: ${connections} connections, ${seconds} s per round, ${perHalf} devices per half, ${rules.toLocaleString("en-US")} rules\n`);
-    console.log("| scenario | req/s | p50 ms | p99 ms | errors |");
-    console.log("|---|---:|---:|---:|---:|");
-    for (const r of rows) console.log(`| ${r.scenario} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50} | ${r.p99} | ${r.errors} |`);
-    console.log(
-      `\nmean req/s: ${Math.round(without.rps).toLocaleString("en-US")} without rules, ${Math.round(withRules.rps).toLocaleString("en-US")} with ${RULES_PER_DEVICE} rules per device ` +
-        `(${((withRules.rps / without.rps) * 100).toFixed(0)}%; target at least 80%); worst p99 ${without.p99} ms / ${withRules.p99} ms`,
+    const cpuOf = (r: Row) => Number(/^(\d+)/.exec(r.note ?? "")?.[1]);
+    const summary = (rows: Row[], scenario: string): Row => ({
+      scenario,
+      rps: median(rows.map((r) => r.rps!)),
+      p50: median(rows.map((r) => r.p50!)),
+      p99: median(rows.map((r) => r.p99!)),
+      errors: rows.reduce((n, r) => n + r.errors!, 0),
+      note: `median of ${rows.length} rounds; ${median(rows.map(cpuOf)).toFixed(0)} µs server CPU per request`,
+    });
+    const base = summary(without, "V2 ingest, 0 rules per device");
+    const ruledRow = summary(withRules, `V2 ingest, ${RULES_PER_DEVICE} rules per device`);
+    const rows = [base, ruledRow, ...without.flatMap((r, i) => [r, withRules[i]!])];
+    table(
+      `Rules: V2 ingest with 0 and ${RULES_PER_DEVICE} rules per device (${perHalf} devices each, ${rules.toLocaleString("en-US")} rules, ${connections} connections, ${seconds} s rounds in turns)`,
+      rows,
+      base.rps,
     );
-    console.log(`rules fired during the run: ${fired} (the conditions are steady: evaluation only)`);
+    console.log(`\nwith rules: ${((ruledRow.rps! / base.rps!) * 100).toFixed(0)}% of the req/s without (target: at least 80%); rules fired: ${fired}, rule rows updated: ${written} (steady conditions: evaluation only)`);
   } finally {
-    server?.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 1500));
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await server.stop();
+    await scratch.drop();
   }
 }
 
