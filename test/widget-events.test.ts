@@ -79,11 +79,14 @@ describe("widgetUpdated", () => {
         await Promise.all(lives.map(async (l) => { for (let i = 0; i < 5; i++) expect((await l.next(10_000)).widgetUpdated.widget.value).toBe(subscribers + 1); }));
       });
       await Promise.all(lives.map((l) => l.dispose()));
-      return statements.filter((s) => !/last_seen_at/.test(s)).length; // the periodic last-seen flush is not the event's
+      // Left out: the periodic last-seen flush, and the webhook matcher's lookup (cached for a second,
+      // so it lands in one window or the other): neither depends on the number of subscribers.
+      return statements.filter((s) => !/last_seen_at|FROM webhooks/.test(s));
     };
     const one = await count(1);
     const many = await count(25);
-    expect(many).toBe(one); // the report's own statements plus one shared load, whatever the audience
-    expect(many).toBeLessThanOrEqual(8);
+    // The report's own statements plus one shared load, whatever the audience.
+    expect(many.length, many.join("\n")).toBe(one.length);
+    expect(many.length).toBeLessThanOrEqual(8);
   });
 });
