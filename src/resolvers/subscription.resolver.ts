@@ -29,6 +29,7 @@ async function deviceEvents<T extends Topic.TelemetryReported | Topic.DeviceStat
   const owner = userIdOf(context);
   const deviceId = args.deviceId ? (await context.services.devices.requireOwned(owner, args.deviceId)).id : undefined;
   return liveStream(context.services.bus, topic, {
+    audience: deviceId === undefined ? owner : `${owner}/${deviceId}`,
     filter: (p) => p.ownerId === owner && (deviceId === undefined || p.deviceId === deviceId),
     map,
   });
@@ -57,6 +58,7 @@ export class SubscriptionResolver {
     subscribe: ({ context }: Data) => {
       const userId = userIdOf(context);
       return liveStream(context.services.bus, Topic.NotificationAdded, {
+        audience: userId,
         filter: (p) => p.userId === userId,
         map: (p) => Object.assign(new Notification(), { ...p.notification, userId, readAt: null, createdAt: new Date(p.notification.createdAt) }),
       });

@@ -51,10 +51,11 @@ export async function widgetEvents(ctx: GqlContext, dashboardId: string | null |
   const dashboard = dashboardId ? (await ctx.services.dashboards.requireOwned(owner, dashboardId)).id : undefined;
   const bus = ctx.services.bus;
   const direct = liveStream(bus, Topic.WidgetChanged, {
+    audience: owner,
     filter: (p) => p.ownerId === owner && (!dashboard || p.dashboardId === dashboard),
     map: (p): Item => ({ kind: "widget", p }),
   });
-  const derived = liveStream(bus, Topic.DeviceStateChanged, { filter: (p) => p.ownerId === owner, map: (p): Item => ({ kind: "state", p }) });
+  const derived = liveStream(bus, Topic.DeviceStateChanged, { audience: owner, filter: (p) => p.ownerId === owner, map: (p): Item => ({ kind: "state", p }) });
   return (async function* () {
     for await (const item of merge<Item>(direct, derived)) {
       ctx.loaders.clear(); // values must come from this event's state, not a cached earlier one
