@@ -7,7 +7,16 @@ import { JSONObjectScalar } from "../schema/scalars.js";
 import { desiredValuesOf, mergedOf, type DeviceStateData } from "../services/device-state.model.js";
 import { CreateDeviceInput, DeviceState, DeviceWithToken, UpdateDeviceInput } from "./device.types.js";
 
+/** States are immutable, so their API shape is built once per state, however many widgets show it. */
+const shapes = new WeakMap<DeviceStateData, DeviceState>();
+
 export function toDeviceState(state: DeviceStateData): DeviceState {
+  let shape = shapes.get(state);
+  if (!shape) shapes.set(state, (shape = shapeOf(state)));
+  return shape;
+}
+
+function shapeOf(state: DeviceStateData): DeviceState {
   return {
     deviceId: state.deviceId,
     reported: { ...state.reported },

@@ -27,6 +27,8 @@ interface UserSessions {
 export class SessionService {
   private readonly key: Uint8Array;
   private readonly users = new LruMap<UserSessions>(50_000);
+  /** Token strings whose signature checked out, with their claims. */
+  private readonly verified = new LruMap<AccessClaims>(50_000);
   private readonly loading = new Map<string, Promise<UserSessions | undefined>>();
   /** Bumped on every change: a load that started before it must not cache what it read. */
   private epoch = 0;
@@ -57,6 +59,23 @@ export class SessionService {
   }
 
   async verify(token: string): Promise<VerifyResult> {
+    // The signature of a token string seen before need not be checked again; expiry and
+    // revocation still are, below, on every call.
+    let claims = this.verified.get(token);
+    if (!claims) {
+      const checked = await this.checkSignature(token);
+      if (!checked.ok) return checked;
+      claims = checked.claims;
+      this.verified.set(token, claims);
+    }
+    if (claims.exp * 1000 <= Date.now()) return { ok: false, reason: "expired" };
+    const sessions = await this.sessionsOf(claims.userId);
+    if (!sessions) return { ok: false, reason: "invalid" }; // the account is gone
+    if (claims.iatMs <= sessions.validAfter || sessions.revoked.has(claims.jti)) return { ok: false, reason: "revoked", claims };
+    return { ok: true, claims };
+  }
+
+  private async checkSignature(token: string): Promise<{ ok: true; claims: AccessClaims } | { ok: false; reason: "expired" | "invalid" }> {
     let claims: AccessClaims;
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"] });
@@ -68,9 +87,6 @@ export class SessionService {
     } catch (error) {
       return { ok: false, reason: error instanceof joseErrors.JWTExpired ? "expired" : "invalid" };
     }
-    const sessions = await this.sessionsOf(claims.userId);
-    if (!sessions) return { ok: false, reason: "invalid" }; // the account is gone
-    if (claims.iatMs <= sessions.validAfter || sessions.revoked.has(claims.jti)) return { ok: false, reason: "revoked", claims };
     return { ok: true, claims };
   }
 
