@@ -8,18 +8,16 @@
  *   BENCH_WEBHOOK_DELIVERIES  deliveries per measurement (default 5000)
  *   WEBHOOK_CONCURRENCY       deliveries in flight in the server, and the baseline's concurrency (default 10)
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
-import { freePort } from "../src/db/embedded.js";
+import { account, device, gql, scratchDatabase, startServer, type BenchServer } from "./lib.js";
 
 const total = Number(process.env.BENCH_WEBHOOK_DELIVERIES ?? 5000);
 const concurrency = Number(process.env.WEBHOOK_CONCURRENCY ?? 10);
 const postConcurrency = 50;
 const deviceCount = 50;
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /** The receiver: answers 200 at once and notes when each request arrived. */
 async function startReceiver() {
@@ -58,35 +56,10 @@ async function pool(count: number, limit: number, task: (i: number) => Promise<u
   }));
 }
 
-async function gql(base: string, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const response = await fetch(`${base}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown };
-  if (!body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-
-async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not answer`);
-}
-
 async function main(): Promise<void> {
-  const dbName = `thingsnxt_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
+  const scratch = await scratchDatabase();
   const receiver = await startReceiver();
-  let server: ChildProcess | undefined;
+  let server: BenchServer | undefined;
   try {
     // Baseline: the receiver hit directly, same body size, same concurrency as the delivery worker.
     const sample = JSON.stringify({ id: crypto.randomUUID(), event: "telemetry_update", timestamp: new Date().toISOString(), data: { deviceId: crypto.randomUUID(), data: { v0: 1, temperature: 21.5, humidity: 55 } } });
@@ -101,32 +74,10 @@ async function main(): Promise<void> {
     const baseline = total / ((performance.now() - t0) / 1000);
     receiver.reset();
 
-    const port = await freePort();
-    server = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx", "src/main.ts"], {
-      env: {
-        ...process.env,
-        DATABASE_URL: dbUrl.toString(),
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "warn",
-        NODE_ENV: "production",
-        RATE_LIMIT_MAX: "1000000000",
-        GRAPHQL_RATE_LIMIT_FACTOR: "1000",
-        WEBHOOK_ALLOWED_HOSTS: "127.0.0.1/32",
-        WEBHOOK_CONCURRENCY: String(concurrency),
-      },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    const base = `http://127.0.0.1:${port}`;
-    await waitHealthy(`${base}/health`, server);
-
-    const account = (await gql(base, `mutation ($i: RegisterInput!) { register(input: $i) { accessToken } }`, { i: { email: "bench@example.com", username: "bench", password: "Sup3rSecret!", fullName: "Bench" } })).register;
-    const token = account.accessToken as string;
-    const devices: Array<{ id: string; token: string }> = [];
-    for (let i = 0; i < deviceCount; i++) {
-      const created = (await gql(base, `mutation ($i: CreateDeviceInput!) { createDevice(input: $i) { token device { id } } }`, { i: { name: `bench-${i}` } }, token)).createDevice;
-      devices.push({ id: created.device.id, token: created.token });
-    }
+    server = await startServer(scratch.url, { WEBHOOK_ALLOWED_HOSTS: "127.0.0.1/32", WEBHOOK_CONCURRENCY: String(concurrency) });
+    const base = server.url;
+    const token = await account(base);
+    const devices = await Promise.all(Array.from({ length: deviceCount }, (_, i) => device(base, token, `bench-${i}`)));
     let sent = 0;
     const post = async () => {
       const i = sent++;
@@ -170,7 +121,7 @@ async function main(): Promise<void> {
     const steady = (got - 1) / ((lastAt - firstAt) / 1000);
     const endToEnd = got / ((lastAt - t0) / 1000);
 
-    const db = new pg.Client({ connectionString: dbUrl.toString() });
+    const db = new pg.Client({ connectionString: scratch.url });
     await db.connect();
     const statuses = (await db.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status ORDER BY status`)).rows;
     await db.end();
@@ -189,11 +140,9 @@ async function main(): Promise<void> {
     );
     console.log(`delivery log: ${statuses.map((s) => `${s.status} ${s.n}`).join(", ")}`);
   } finally {
-    server?.kill("SIGTERM");
+    await server?.stop();
     receiver.close();
-    await new Promise((r) => setTimeout(r, 1500));
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await scratch.drop().catch(() => undefined);
   }
 }
 
