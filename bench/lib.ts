@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import autocannon from "autocannon";
 import pg from "pg";
-import { freePort } from "../src/db/embedded.js";
+import { freePort } from "../src/platform/db/embedded.js";
 
 export const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 export const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";

@@ -3,7 +3,7 @@ import { fork } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import type autocannon from "autocannon";
 import pg from "pg";
-import { freePort } from "../src/db/embedded.js";
+import { freePort } from "../src/platform/db/embedded.js";
 import { load, scratchDatabase, startServer, table, type Row } from "./lib.js";
 
 const deviceCount = Number(process.env.BENCH_DEVICES ?? 500);

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Services } from "../src/services/context.js";
-import { UUID_RE, type DeviceInfo } from "../src/services/device-directory.service.js";
+import { UUID_RE } from "../src/platform/ids.js";
+import type { DeviceInfo } from "../src/services/device-directory.service.js";
 import { mergedOf } from "../src/services/device-state.model.js";
-import { badInput, forbidden, notFound } from "../src/services/errors.js";
+import { badInput, forbidden, notFound } from "../src/platform/errors.js";
 import { LONG_POLL_MAX_SECONDS } from "../src/services/long-poll.service.js";
 import { deviceTokenOf, validateReportData } from "../src/services/report-validation.js";
 

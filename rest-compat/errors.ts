@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { AppError, httpStatusOf, isDatabaseUnavailable } from "../src/services/errors.js";
+import { AppError, httpStatusOf, isDatabaseUnavailable } from "../src/platform/errors.js";
 
 /** Keeps device tokens out of every logged URL. */
 export function redactUrl(url: string): string {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { bearerOf } from "../src/schema/context.js";
 import type { Services } from "../src/services/context.js";
-import { Topic } from "../src/services/event-bus.js";
+import { Topic } from "../src/platform/event-bus.js";
 
 const KEEP_ALIVE_MS = 15_000;
 

@@ -1,5 +1,5 @@
-import type { Config } from "../src/config.js";
-import { VERSION } from "../src/version.js";
+import type { Config } from "../src/platform/config.js";
+import { VERSION } from "../src/platform/version.js";
 
 /**
  * The REST compatibility API (contract/rest-compat.md) as an OpenAPI 3.1 document, served at

@@ -2,7 +2,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
 import type { Services } from "../src/services/context.js";
-import { AppError } from "../src/services/errors.js";
+import { AppError } from "../src/platform/errors.js";
 import { resolveDevice } from "./device.routes.js";
 
 /**

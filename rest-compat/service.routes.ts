@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Services } from "../src/services/context.js";
-import { VERSION } from "../src/version.js";
+import { VERSION } from "../src/platform/version.js";
 
 const HEALTH_TIMEOUT_MS = 1500;
 

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig } from "./platform/config.js";
 import { createLogger, startServer } from "./server.js";
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LogMailer } from "../src/services/mailer.js";
+import type { LogMailer } from "../src/platform/mailer.js";
 import { gql, signUp } from "./helpers/graphql.js";
 import { sleep, startTestServer, type TestServer } from "./helpers/server.js";
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { freePort, startEmbedded, type EmbeddedDatabase } from "../src/db/embedded.js";
+import { freePort, startEmbedded, type EmbeddedDatabase } from "../src/platform/db/embedded.js";
 import { createDevice, createUser, http, pg, sleep, startTestServer, type TestServer } from "./helpers/server.js";
 
 interface Sent {

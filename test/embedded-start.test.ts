@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "../src/db/embedded.js";
+import { freePort } from "../src/platform/db/embedded.js";
 import { http, pg, sleep } from "./helpers/server.js";
 
 /**

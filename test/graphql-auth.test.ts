@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LogMailer } from "../src/services/mailer.js";
+import { LogMailer } from "../src/platform/mailer.js";
 import { codeOf, gql, PASSWORD, signUp } from "./helpers/graphql.js";
 import { http, startTestServer, type TestServer } from "./helpers/server.js";
 

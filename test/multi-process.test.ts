@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../src/db/embedded.js";
+import { freePort } from "../src/platform/db/embedded.js";
 import { addDevice, gql, signUp } from "./helpers/graphql.js";
 import { http, sleep, startTestServer, type TestServer } from "./helpers/server.js";
 import { subscribe } from "./helpers/ws.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Topic, type Payloads } from "../src/services/event-bus.js";
+import { Topic, type Payloads } from "../src/platform/event-bus.js";
 import { createDevice, createUser, http, sleep, startTestServer, type TestServer } from "./helpers/server.js";
 
 let server: TestServer;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/platform/config.js";
 import { AllowList, forbiddenRange, RefusedTarget, resolveTarget, type LookupAll } from "../src/services/ssrf.js";
 
 describe("forbiddenRange", () => {

@@ -2,8 +2,8 @@ import { createHmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Topic } from "../src/services/event-bus.js";
-import { VERSION } from "../src/version.js";
+import { Topic } from "../src/platform/event-bus.js";
+import { VERSION } from "../src/platform/version.js";
 import { addDevice, codeOf, gql, signUp, type Account } from "./helpers/graphql.js";
 import { http, ISO_RE, sleep, startTestServer, type TestServer } from "./helpers/server.js";
 

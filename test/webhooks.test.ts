@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SecretBox } from "../src/services/secret-box.js";
+import { SecretBox } from "../src/platform/secret-box.js";
 import { addDevice, codeOf, gql, signUp, type Account } from "./helpers/graphql.js";
 import { ISO_RE, startTestServer, type TestServer } from "./helpers/server.js";
 

@@ -1,8 +1,9 @@
 import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn } from "typeorm";
+import type { JsonValue } from "../platform/json.js";
 import type { Device } from "./device.entity.js";
 
-/** A value a device reported or the app asked for: anything JSON can hold. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue };
+
 
 /** A command the device has not confirmed yet. */
 export interface DesiredEntry {

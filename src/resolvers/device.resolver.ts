@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Device } from "../entities/device.entity.js";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { loaderOf, userIdOf, type GqlContext } from "../schema/context.js";
 import { RateLimited } from "../schema/rate-limit.js";
 import { JSONObjectScalar } from "../schema/scalars.js";

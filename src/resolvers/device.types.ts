@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { Device } from "../entities/device.entity.js";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { DateTimeScalar, JSONObjectScalar } from "../schema/scalars.js";
 
 @InputType()

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from "type-graphql";
 import { userIdOf, type GqlContext } from "../schema/context.js";
 import { DateTimeScalar } from "../schema/scalars.js";
-import { badInput } from "../services/errors.js";
+import { badInput } from "../platform/errors.js";
 import { Aggregate, TelemetryPoint } from "./history.types.js";
 
 @Resolver(() => TelemetryPoint)

@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { DateTimeScalar, JSONScalar } from "../schema/scalars.js";
 
 /** Values are the BucketPoint fields they pick. */

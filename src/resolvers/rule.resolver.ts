@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { Device } from "../entities/device.entity.js";
 import { Rule } from "../entities/rule.entity.js";
 import { userIdOf, type GqlContext } from "../schema/context.js";

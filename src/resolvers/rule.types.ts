@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { RuleActionType, RuleOp } from "../entities/rule.entity.js";
 import { JSONScalar } from "../schema/scalars.js";
 

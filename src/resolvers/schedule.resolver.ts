@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { Schedule } from "../entities/schedule.entity.js";
 import { userIdOf, type GqlContext } from "../schema/context.js";
 import { DateTimeScalar, JSONScalar } from "../schema/scalars.js";

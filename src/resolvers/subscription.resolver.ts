@@ -2,8 +2,8 @@ import { Args, ArgsType, Authorized, Field, ID, Resolver, Root, Subscription, ty
 import { DeviceStatus } from "../entities/device.entity.js";
 import { Notification } from "../entities/notification.entity.js";
 import { userIdOf, type GqlContext } from "../schema/context.js";
-import { Topic, type Payloads } from "../services/event-bus.js";
-import { liveStream } from "../services/live.js";
+import { Topic, type Payloads } from "../platform/event-bus.js";
+import { liveStream } from "../platform/live.js";
 import { DeviceState } from "./device.types.js";
 import { DeviceStatusEvent, TelemetryEvent, WidgetEvent } from "./subscription.types.js";
 import { widgetEvents } from "./widget-events.js";

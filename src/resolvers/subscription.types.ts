@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from "type-graphql";
 import { DeviceStatus } from "../entities/device.entity.js";
 import { Widget } from "../entities/widget.entity.js";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { DateTimeScalar, JSONObjectScalar } from "../schema/scalars.js";
 
 @ObjectType()

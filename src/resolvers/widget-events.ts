@@ -1,8 +1,8 @@
 import type { Device } from "../entities/device.entity.js";
 import { Widget } from "../entities/widget.entity.js";
 import { userIdOf, type GqlContext } from "../schema/context.js";
-import { Topic, type Payloads } from "../services/event-bus.js";
-import { liveStream } from "../services/live.js";
+import { Topic, type Payloads } from "../platform/event-bus.js";
+import { liveStream } from "../platform/live.js";
 import { deviceLoader } from "./device.resolver.js";
 import type { WidgetEvent } from "./subscription.types.js";
 

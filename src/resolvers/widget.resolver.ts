@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Device } from "../entities/device.entity.js";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { Schedule } from "../entities/schedule.entity.js";
 import { Widget } from "../entities/widget.entity.js";
 import { loaderOf, userIdOf, type GqlContext } from "../schema/context.js";

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import type { FastifyRequest } from "fastify";
 import type { AuthChecker } from "type-graphql";
 import type { Services } from "../services/context.js";
-import { unauthenticated } from "../services/errors.js";
+import { unauthenticated } from "../platform/errors.js";
 import type { AccessClaims } from "../services/session.service.js";
 
 export interface GqlContext {

@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
-import { AppError, isDatabaseUnavailable } from "../services/errors.js";
+import { AppError, isDatabaseUnavailable } from "../platform/errors.js";
 
 /** Codes GraphQL itself produces for a malformed request, passed through as they are. */
 const CLIENT_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_RESOLUTION_FAILURE"]);

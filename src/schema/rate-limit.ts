@@ -2,7 +2,7 @@ import { getGraphQLRateLimiter, type Identity, type Store } from "graphql-rate-l
 import type { Redis } from "ioredis";
 import { LruMap } from "toad-cache";
 import { UseMiddleware } from "type-graphql";
-import { AppError } from "../services/errors.js";
+import { AppError } from "../platform/errors.js";
 import type { GqlContext } from "./context.js";
 
 const keyOf = (identity: Identity) => `${identity.contextIdentity}|${identity.fieldIdentity}`;

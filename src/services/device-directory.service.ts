@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { UUID_RE } from "../platform/ids.js";
+import { hashToken } from "../platform/secrets.js";
 import type { Pool } from "pg";
 import { LruMap } from "toad-cache";
 
@@ -9,12 +10,6 @@ export interface DeviceInfo {
   /** Last known status; PresenceService keeps it current. */
   status: "online" | "offline";
 }
-
-export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
-
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Who a device is, by token or by id, answered from memory after the first look-up so that a

@@ -1,4 +1,4 @@
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import type { DeviceInfo } from "./device-directory.service.js";
 import {
   applyDelivered,
@@ -10,8 +10,8 @@ import {
   type DeviceStateData,
   type Values,
 } from "./device-state.model.js";
-import { Topic, type EventBus, type StateSnapshot } from "./event-bus.js";
-import { notFound } from "./errors.js";
+import { Topic, type EventBus, type StateSnapshot } from "../platform/event-bus.js";
+import { notFound } from "../platform/errors.js";
 import type { HistoryRow, StateWriter } from "./state-writer.js";
 
 type Outcome =

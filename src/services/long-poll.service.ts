@@ -1,6 +1,6 @@
 import { hasUndelivered, type DeviceStateData } from "./device-state.model.js";
 import type { DeviceStateService } from "./device-state.service.js";
-import { Topic, type EventBus } from "./event-bus.js";
+import { Topic, type EventBus } from "../platform/event-bus.js";
 import type { DeviceInfo } from "./device-directory.service.js";
 
 export const LONG_POLL_MAX_SECONDS = 30;

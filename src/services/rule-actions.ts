@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { RuleActionType, type RuleActionParams, type RuleOp, type RuleOperand } from "../entities/rule.entity.js";
 import type { ControlService } from "./control.service.js";
 import type { NotificationService } from "./notification.service.js";

@@ -1,4 +1,4 @@
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { sameValue } from "./device-state.model.js";
 
 interface Cause {

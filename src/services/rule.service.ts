@@ -1,9 +1,9 @@
 import type { DataSource } from "typeorm";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { Rule, RuleActionType, RuleOp, type RuleActionParams } from "../entities/rule.entity.js";
-import { UUID_RE } from "./device-directory.service.js";
+import { UUID_RE } from "../platform/ids.js";
 import type { DeviceService } from "./device.service.js";
-import { AppError, badInput, notFound } from "./errors.js";
+import { AppError, badInput, notFound } from "../platform/errors.js";
 import { validateReportData, type ReportLimits } from "./report-validation.js";
 import { checkOperand } from "./rule-condition.js";
 import type { WebhookService } from "./webhook.service.js";

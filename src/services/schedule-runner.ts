@@ -1,8 +1,8 @@
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import { AppError, isDatabaseUnavailable } from "./errors.js";
-import { Topic, type EventBus } from "./event-bus.js";
-import type { JobQueue } from "./jobs.js";
+import { AppError, isDatabaseUnavailable } from "../platform/errors.js";
+import { Topic, type EventBus } from "../platform/event-bus.js";
+import type { JobQueue } from "../platform/jobs.js";
 import type { NotificationService } from "./notification.service.js";
 import type { WidgetService } from "./widget.service.js";
 

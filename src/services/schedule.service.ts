@@ -1,6 +1,6 @@
 import type { DataSource } from "typeorm";
 import { Schedule, ScheduleKind, ScheduleStatus } from "../entities/schedule.entity.js";
-import { AppError, badInput, notFound } from "./errors.js";
+import { AppError, badInput, notFound } from "../platform/errors.js";
 import { checkOptionalText, idOf, isOutput, normalizeState } from "./widget.rules.js";
 import { SCHEDULE_TASK, scheduleJobKey } from "./schedule-runner.js";
 import type { WidgetService } from "./widget.service.js";

@@ -1,12 +1,12 @@
 import { In, type DataSource, type EntityManager } from "typeorm";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "../platform/json.js";
 import { Widget } from "../entities/widget.entity.js";
 import { lockDashboard, renumber } from "./dashboard.service.js";
 import type { DeviceDirectory } from "./device-directory.service.js";
 import type { DeviceStateData } from "./device-state.model.js";
 import type { DeviceStateService } from "./device-state.service.js";
-import { badInput, notFound } from "./errors.js";
-import { Topic, type EventBus, type WidgetSnapshot } from "./event-bus.js";
+import { badInput, notFound } from "../platform/errors.js";
+import { Topic, type EventBus, type WidgetSnapshot } from "../platform/event-bus.js";
 import {
   checkConfig,
   checkKey,

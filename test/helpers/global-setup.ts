@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { pino } from "pino";
-import { startEmbedded, type EmbeddedDatabase } from "../../src/db/embedded.js";
+import { startEmbedded, type EmbeddedDatabase } from "../../src/platform/db/embedded.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/platform/config.js";
 import { createLogger, startServer, type RunningServer } from "../../src/server.js";
 
 /** A fresh database on the test PostgreSQL, so test files can run in parallel without sharing rows. */

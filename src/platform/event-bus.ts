@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { JsonValue } from "../entities/device-state.entity.js";
+import type { JsonValue } from "./json.js";
 
 /**
  * Domain events. Payloads are plain, serialisable data so Redis can carry them between processes

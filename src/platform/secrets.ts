@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Pool } from "pg";
 
 /**
@@ -14,4 +14,9 @@ export async function serverSecret(pool: Pool, name: string, fromEnv: string | u
   ]);
   const { rows } = await pool.query<{ value: string }>(`SELECT value FROM app_secrets WHERE name = $1`, [name]);
   return rows[0]!.value;
+}
+
+/** Device tokens are stored and looked up by this digest, never in plain text. */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
 }

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import type { Pool } from "pg";
 import { DataSource } from "typeorm";
 import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver.js";
-import { entities, migrations } from "../entities/index.js";
+import { entities, migrations } from "../../entities/index.js";
 
 export function createDataSource(url: string, poolSize: number): DataSource {
   return new DataSource({

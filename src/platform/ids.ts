@@ -1,0 +1,6 @@
+/** Ids are UUIDs (PostgreSQL `gen_random_uuid()`); anything else is an unknown id, never a query. */
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === "string" && UUID_RE.test(value);
+}
