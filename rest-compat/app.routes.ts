@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { bearerOf } from "../src/schema/context.js";
-import type { Services } from "../src/services/context.js";
+import type { Services } from "../src/app/services.js";
 
 /** App endpoints kept for existing clients (contract: "App-side endpoints kept for existing clients"). */
 export function appRoutes(app: FastifyInstance, services: Services): void {

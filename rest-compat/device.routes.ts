@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Services } from "../src/services/context.js";
+import type { Services } from "../src/app/services.js";
 import { UUID_RE } from "../src/platform/ids.js";
 import type { DeviceInfo } from "../src/services/device-directory.service.js";
 import { mergedOf } from "../src/services/device-state.model.js";

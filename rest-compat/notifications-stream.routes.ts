@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { bearerOf } from "../src/schema/context.js";
-import type { Services } from "../src/services/context.js";
+import type { Services } from "../src/app/services.js";
 import { Topic } from "../src/platform/event-bus.js";
 
 const KEEP_ALIVE_MS = 15_000;

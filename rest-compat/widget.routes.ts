@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { contextFor, bearerOf, userIdOf } from "../src/schema/context.js";
-import type { Services } from "../src/services/context.js";
+import type { Services } from "../src/app/services.js";
 
 /** POST /widgets/{id}/state (the app's old LED switch), over the same service as setWidgetState. */
 export function widgetRoutes(app: FastifyInstance, services: Services): void {

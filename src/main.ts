@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./platform/config.js";
-import { createLogger, startServer } from "./server.js";
+import { createLogger, startServer } from "./app/server.js";
 
 async function main(): Promise<void> {
   let config;

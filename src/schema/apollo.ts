@@ -2,7 +2,7 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../services/context.js";
+import type { Services } from "../app/services.js";
 import { appSchema } from "./build.js";
 import { httpContext, type GqlContext } from "./context.js";
 import { serveIde } from "./ide.js";

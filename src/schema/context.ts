@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import type { FastifyRequest } from "fastify";
 import type { AuthChecker } from "type-graphql";
-import type { Services } from "../services/context.js";
+import type { Services } from "../app/services.js";
 import { unauthenticated } from "../platform/errors.js";
 import type { AccessClaims } from "../services/session.service.js";
 

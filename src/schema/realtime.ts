@@ -3,7 +3,7 @@ import { CloseCode, type Context } from "graphql-ws";
 import { useServer, type Extra } from "graphql-ws/use/ws";
 import { parse, specifiedRules, validate, type GraphQLError, type GraphQLSchema } from "graphql";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Services } from "../services/context.js";
+import type { Services } from "../app/services.js";
 import { Topic } from "../platform/event-bus.js";
 import { SlowConsumerError } from "../platform/live.js";
 import type { AccessClaims } from "../services/session.service.js";

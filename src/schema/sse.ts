@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { GraphQLSchema } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/fastify";
-import type { Services } from "../services/context.js";
+import type { Services } from "../app/services.js";
 import { contextFor, type GqlContext } from "./context.js";
 import { formatError } from "./errors.js";
 

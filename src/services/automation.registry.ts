@@ -1,4 +1,4 @@
-import type { CoreServices } from "./context.js";
+import type { CoreServices } from "../app/services.js";
 import { NotificationService } from "./notification.service.js";
 import { RuleEngine } from "./rule-engine.js";
 import { RuleService } from "./rule.service.js";

@@ -1,4 +1,4 @@
-import type { CoreServices } from "./context.js";
+import type { CoreServices } from "../app/services.js";
 import { DashboardService } from "./dashboard.service.js";
 import { ScheduleService } from "./schedule.service.js";
 import { WidgetService } from "./widget.service.js";

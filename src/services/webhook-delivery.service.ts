@@ -7,7 +7,7 @@ import { WebhookDeliveryStatus } from "../entities/webhook-delivery.entity.js";
 import { WebhookEvent } from "../entities/webhook.entity.js";
 import { VERSION } from "../platform/version.js";
 import { UUID_RE } from "../platform/ids.js";
-import type { CoreServices } from "./context.js";
+import type { CoreServices } from "../app/services.js";
 import { Topic, type EventBus } from "../platform/event-bus.js";
 import { JobQueue } from "../platform/jobs.js";
 import type { NotificationService } from "./notification.service.js";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import { loadConfig } from "../../src/platform/config.js";
-import { createLogger, startServer, type RunningServer } from "../../src/server.js";
+import { createLogger, startServer, type RunningServer } from "../../src/app/server.js";
 
 /** A fresh database on the test PostgreSQL, so test files can run in parallel without sharing rows. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {

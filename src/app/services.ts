@@ -5,24 +5,24 @@ import type { DataSource } from "typeorm";
 import type { Config } from "../platform/config.js";
 import { poolOf } from "../platform/db/data-source.js";
 import { createGqlRateLimiter, type GqlRateLimiter } from "../schema/rate-limit.js";
-import { AlertService } from "./alerts.service.js";
-import { AuthService } from "./auth.service.js";
-import { createAutomationServices, type AutomationServices } from "./automation.registry.js";
-import { createDashboardServices, type DashboardServices } from "./dashboard.registry.js";
-import { ControlService } from "./control.service.js";
-import { DeviceDirectory } from "./device-directory.service.js";
-import { DeviceStateService } from "./device-state.service.js";
-import { DeviceService } from "./device.service.js";
+import { AlertService } from "../services/alerts.service.js";
+import { AuthService } from "../services/auth.service.js";
+import { createAutomationServices, type AutomationServices } from "../services/automation.registry.js";
+import { createDashboardServices, type DashboardServices } from "../services/dashboard.registry.js";
+import { ControlService } from "../services/control.service.js";
+import { DeviceDirectory } from "../services/device-directory.service.js";
+import { DeviceStateService } from "../services/device-state.service.js";
+import { DeviceService } from "../services/device.service.js";
 import { EventBus, Topic } from "../platform/event-bus.js";
-import { HistoryService } from "./history.service.js";
+import { HistoryService } from "../services/history.service.js";
 import { JobQueue } from "../platform/jobs.js";
-import { LongPollService } from "./long-poll.service.js";
+import { LongPollService } from "../services/long-poll.service.js";
 import { LogMailer, SmtpMailer, type Mailer } from "../platform/mailer.js";
-import { PresenceService } from "./presence.service.js";
-import { ScheduleRunner } from "./schedule-runner.js";
+import { PresenceService } from "../services/presence.service.js";
+import { ScheduleRunner } from "../services/schedule-runner.js";
 import { serverSecret } from "../platform/secrets.js";
-import { SessionService } from "./session.service.js";
-import { StateWriter } from "./state-writer.js";
+import { SessionService } from "../services/session.service.js";
+import { StateWriter } from "../services/state-writer.js";
 
 /** The services every area builds on. */
 export interface CoreServices {

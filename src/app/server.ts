@@ -2,20 +2,20 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import type { DataSource } from "typeorm";
-import { appRoutes } from "../rest-compat/app.routes.js";
-import { docsRoutes } from "../rest-compat/docs.routes.js";
-import { notificationStreamRoutes } from "../rest-compat/notifications-stream.routes.js";
-import { widgetRoutes } from "../rest-compat/widget.routes.js";
-import { deviceRoutes } from "../rest-compat/device.routes.js";
-import { installErrorHandler, redactUrl } from "../rest-compat/errors.js";
-import { installRateLimit } from "../rest-compat/rate-limit.js";
-import { serviceRoutes } from "../rest-compat/service.routes.js";
-import type { Config } from "./platform/config.js";
-import { createDataSource } from "./platform/db/data-source.js";
-import { startEmbedded, type EmbeddedDatabase } from "./platform/db/embedded.js";
-import { installGraphQL } from "./schema/apollo.js";
-import { ideRoutes } from "./schema/ide.js";
-import { createServices, type Services } from "./services/context.js";
+import { appRoutes } from "../../rest-compat/app.routes.js";
+import { docsRoutes } from "../../rest-compat/docs.routes.js";
+import { notificationStreamRoutes } from "../../rest-compat/notifications-stream.routes.js";
+import { widgetRoutes } from "../../rest-compat/widget.routes.js";
+import { deviceRoutes } from "../../rest-compat/device.routes.js";
+import { installErrorHandler, redactUrl } from "../../rest-compat/errors.js";
+import { installRateLimit } from "../../rest-compat/rate-limit.js";
+import { serviceRoutes } from "../../rest-compat/service.routes.js";
+import type { Config } from "../platform/config.js";
+import { createDataSource } from "../platform/db/data-source.js";
+import { startEmbedded, type EmbeddedDatabase } from "../platform/db/embedded.js";
+import { installGraphQL } from "../schema/apollo.js";
+import { ideRoutes } from "../schema/ide.js";
+import { createServices, type Services } from "./services.js";
 
 export interface RunningServer {
   readonly app: FastifyInstance;
