@@ -6,7 +6,7 @@ import type { Config } from "../platform/config.js";
 import { poolOf } from "../platform/db/data-source.js";
 import { createGqlRateLimiter, type GqlRateLimiter } from "../schema/rate-limit.js";
 import { AlertService } from "../services/alerts.service.js";
-import { AuthService } from "../services/auth.service.js";
+import { AuthService } from "../services/accounts/auth.service.js";
 import { createAutomationServices, type AutomationServices } from "../services/automation.registry.js";
 import { createDashboardServices, type DashboardServices } from "../services/dashboard.registry.js";
 import { ControlService } from "../services/control.service.js";
@@ -21,7 +21,7 @@ import { LogMailer, SmtpMailer, type Mailer } from "../platform/mailer.js";
 import { PresenceService } from "../services/presence.service.js";
 import { ScheduleRunner } from "../services/schedule-runner.js";
 import { serverSecret } from "../platform/secrets.js";
-import { SessionService } from "../services/session.service.js";
+import { SessionService } from "../services/accounts/session.service.js";
 import { StateWriter } from "../services/state-writer.js";
 
 /** The services every area builds on. */

@@ -1,5 +1,5 @@
 /** Registry of resolver classes. Each area adds its own line. */
-import { AuthResolver } from "./auth.resolver.js";
+import { AuthResolver } from "./accounts/auth.resolver.js";
 import { DeviceResolver } from "./device.resolver.js";
 import { SubscriptionResolver } from "./subscription.resolver.js";
 import { dashboardResolvers } from "./dashboard.registry.js";

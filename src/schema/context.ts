@@ -3,7 +3,7 @@ import type { FastifyRequest } from "fastify";
 import type { AuthChecker } from "type-graphql";
 import type { Services } from "../app/services.js";
 import { unauthenticated } from "../platform/errors.js";
-import type { AccessClaims } from "../services/session.service.js";
+import type { AccessClaims } from "../services/accounts/session.service.js";
 
 export interface GqlContext {
   readonly services: Services;

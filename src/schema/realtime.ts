@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { Services } from "../app/services.js";
 import { Topic } from "../platform/event-bus.js";
 import { SlowConsumerError } from "../platform/live.js";
-import type { AccessClaims } from "../services/session.service.js";
+import type { AccessClaims } from "../services/accounts/session.service.js";
 import { contextFor } from "./context.js";
 import { formatError } from "./errors.js";
 import { aliasLimit, checkCost, depthLimit } from "./limits.js";

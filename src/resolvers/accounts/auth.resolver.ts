@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from "type-graphql";
-import { User } from "../entities/user.entity.js";
-import { userIdOf, type GqlContext } from "../schema/context.js";
-import { RateLimited } from "../schema/rate-limit.js";
-import { AuthPayload, LoginInput, LogoutResponse, RegisterInput, UpdateMeInput } from "./auth.types.js";
+import { User } from "../../entities/user.entity.js";
+import { userIdOf, type GqlContext } from "../../schema/context.js";
+import { RateLimited } from "../../schema/rate-limit.js";
+import { AuthPayload, LoginInput, LogoutResponse, RegisterInput, UpdateMeInput } from "./auth.inputs.js";
 
 @Resolver()
 export class AuthResolver {

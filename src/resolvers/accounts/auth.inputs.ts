@@ -1,5 +1,5 @@
 import { Field, InputType, Int, ObjectType } from "type-graphql";
-import { User } from "../entities/user.entity.js";
+import { User } from "../../entities/user.entity.js";
 
 @InputType()
 export class RegisterInput {

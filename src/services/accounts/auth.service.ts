@@ -2,12 +2,12 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import argon2 from "argon2";
 import type { Pool, PoolClient } from "pg";
 import type { DataSource } from "typeorm";
-import type { Config } from "../platform/config.js";
-import { withTransaction } from "../platform/db/transaction.js";
-import { User } from "../entities/user.entity.js";
-import { Topic, type EventBus } from "../platform/event-bus.js";
-import { AppError, badInput, notFound, unauthenticated } from "../platform/errors.js";
-import type { Mailer } from "../platform/mailer.js";
+import type { Config } from "../../platform/config.js";
+import { withTransaction } from "../../platform/db/transaction.js";
+import { User } from "../../entities/user.entity.js";
+import { Topic, type EventBus } from "../../platform/event-bus.js";
+import { AppError, badInput, notFound, unauthenticated } from "../../platform/errors.js";
+import type { Mailer } from "../../platform/mailer.js";
 import type { AccessClaims, SessionService } from "./session.service.js";
 
 // OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane.

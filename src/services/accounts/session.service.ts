@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { jwtVerify, SignJWT, errors as joseErrors } from "jose";
 import type { Pool } from "pg";
 import { LruMap } from "toad-cache";
-import { Topic, type EventBus } from "../platform/event-bus.js";
+import { Topic, type EventBus } from "../../platform/event-bus.js";
 
 export interface AccessClaims {
   userId: string;
