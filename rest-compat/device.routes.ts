@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Services } from "../src/app/services.js";
 import { UUID_RE } from "../src/platform/ids.js";
-import type { DeviceInfo } from "../src/services/device-directory.service.js";
+import type { DeviceInfo } from "../src/services/devices/device-directory.service.js";
 import { mergedOf } from "../src/services/device-state.model.js";
 import { badInput, forbidden, notFound } from "../src/platform/errors.js";
 import { LONG_POLL_MAX_SECONDS } from "../src/services/long-poll.service.js";

@@ -3,7 +3,7 @@ import type { JsonValue } from "../platform/json.js";
 import { Device } from "../entities/device.entity.js";
 import { Rule } from "../entities/rule.entity.js";
 import { userIdOf, type GqlContext } from "../schema/context.js";
-import { deviceLoader } from "./device.resolver.js";
+import { deviceLoader } from "./devices/device.resolver.js";
 import { CreateRuleInput, RuleAction, UpdateRuleInput } from "./rule.types.js";
 
 @Resolver(() => Rule)

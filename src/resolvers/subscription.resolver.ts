@@ -4,7 +4,7 @@ import { Notification } from "../entities/notification.entity.js";
 import { userIdOf, type GqlContext } from "../schema/context.js";
 import { Topic, type Payloads } from "../platform/event-bus.js";
 import { liveStream } from "../platform/live.js";
-import { DeviceState } from "./device.types.js";
+import { DeviceState } from "./devices/device.inputs.js";
 import { DeviceStatusEvent, TelemetryEvent, WidgetEvent } from "./subscription.types.js";
 import { widgetEvents } from "./widget-events.js";
 

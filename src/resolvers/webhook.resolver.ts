@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Roo
 import { Device } from "../entities/device.entity.js";
 import { Webhook } from "../entities/webhook.entity.js";
 import { userIdOf, type GqlContext } from "../schema/context.js";
-import { deviceLoader } from "./device.resolver.js";
+import { deviceLoader } from "./devices/device.resolver.js";
 import { CreateWebhookInput, UpdateWebhookInput, WebhookWithSecret } from "./webhook.types.js";
 
 @Resolver(() => Webhook)

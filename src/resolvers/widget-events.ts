@@ -3,7 +3,7 @@ import { Widget } from "../entities/widget.entity.js";
 import { userIdOf, type GqlContext } from "../schema/context.js";
 import { Topic, type Payloads } from "../platform/event-bus.js";
 import { liveStream } from "../platform/live.js";
-import { deviceLoader } from "./device.resolver.js";
+import { deviceLoader } from "./devices/device.resolver.js";
 import type { WidgetEvent } from "./subscription.types.js";
 
 type StateEvent = Payloads[Topic.DeviceStateChanged];

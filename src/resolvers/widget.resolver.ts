@@ -9,7 +9,7 @@ import { JSONScalar } from "../schema/scalars.js";
 import { isOutput } from "../services/widget.rules.js";
 import { widgetsOfDashboard } from "./dashboard.resolver.js";
 import { CreateWidgetInput, UpdateWidgetInput } from "./dashboard.types.js";
-import { deviceLoader, stateLoader } from "./device.resolver.js";
+import { deviceLoader, stateLoader } from "./devices/device.resolver.js";
 
 /** Widgets by id, only the caller's: anything else loads as null. */
 function widgetLoader(ctx: GqlContext) {

@@ -1,5 +1,5 @@
 import type { JsonValue } from "../platform/json.js";
-import type { DeviceInfo } from "./device-directory.service.js";
+import type { DeviceInfo } from "./devices/device-directory.service.js";
 import {
   applyDelivered,
   applyDesired,

@@ -2,7 +2,7 @@ import type { DataSource } from "typeorm";
 import type { JsonValue } from "../platform/json.js";
 import { Rule, RuleActionType, RuleOp, type RuleActionParams } from "../entities/rule.entity.js";
 import { UUID_RE } from "../platform/ids.js";
-import type { DeviceService } from "./device.service.js";
+import type { DeviceService } from "./devices/device.service.js";
 import { AppError, badInput, notFound } from "../platform/errors.js";
 import { validateReportData, type ReportLimits } from "./report-validation.js";
 import { checkOperand } from "./rule-condition.js";

@@ -3,7 +3,7 @@ import type { Pool } from "pg";
 import type { DataSource } from "typeorm";
 import { Webhook, WebhookEvent } from "../entities/webhook.entity.js";
 import { UUID_RE } from "../platform/ids.js";
-import type { DeviceService } from "./device.service.js";
+import type { DeviceService } from "./devices/device.service.js";
 import { AppError, badInput, notFound } from "../platform/errors.js";
 import { SecretBox } from "../platform/secret-box.js";
 import { serverSecret } from "../platform/secrets.js";

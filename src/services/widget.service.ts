@@ -2,7 +2,7 @@ import { In, type DataSource, type EntityManager } from "typeorm";
 import type { JsonValue } from "../platform/json.js";
 import { Widget } from "../entities/widget.entity.js";
 import { lockDashboard, renumber } from "./dashboard.service.js";
-import type { DeviceDirectory } from "./device-directory.service.js";
+import type { DeviceDirectory } from "./devices/device-directory.service.js";
 import type { DeviceStateData } from "./device-state.model.js";
 import type { DeviceStateService } from "./device-state.service.js";
 import { badInput, notFound } from "../platform/errors.js";

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { Device } from "../entities/device.entity.js";
-import type { JsonValue } from "../platform/json.js";
-import { DateTimeScalar, JSONObjectScalar } from "../schema/scalars.js";
+import { Device } from "../../entities/device.entity.js";
+import type { JsonValue } from "../../platform/json.js";
+import { DateTimeScalar, JSONObjectScalar } from "../../schema/scalars.js";
 
 @InputType()
 export class CreateDeviceInput {

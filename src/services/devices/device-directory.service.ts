@@ -1,5 +1,5 @@
-import { UUID_RE } from "../platform/ids.js";
-import { hashToken } from "../platform/secrets.js";
+import { UUID_RE } from "../../platform/ids.js";
+import { hashToken } from "../../platform/secrets.js";
 import type { Pool } from "pg";
 import { LruMap } from "toad-cache";
 

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Pool } from "pg";
 import { In, type DataSource } from "typeorm";
-import { withTransaction } from "../platform/db/transaction.js";
-import { Device } from "../entities/device.entity.js";
-import { UUID_RE } from "../platform/ids.js";
-import { hashToken } from "../platform/secrets.js";
-import { Topic, type EventBus } from "../platform/event-bus.js";
-import { badInput, notFound } from "../platform/errors.js";
+import { withTransaction } from "../../platform/db/transaction.js";
+import { Device } from "../../entities/device.entity.js";
+import { UUID_RE } from "../../platform/ids.js";
+import { hashToken } from "../../platform/secrets.js";
+import { Topic, type EventBus } from "../../platform/event-bus.js";
+import { badInput, notFound } from "../../platform/errors.js";
 
 export interface NewDevice {
   name: string;

@@ -1,8 +1,8 @@
 import type { Pool } from "pg";
 import type { Logger } from "pino";
 import type { DeviceDirectory, DeviceInfo } from "./device-directory.service.js";
-import type { JobQueue } from "../platform/jobs.js";
-import { Topic, type EventBus } from "../platform/event-bus.js";
+import type { JobQueue } from "../../platform/jobs.js";
+import { Topic, type EventBus } from "../../platform/event-bus.js";
 
 const SWEEP_TASK = "presence.sweep";
 
