@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Services } from "../src/app/services.js";
 import { UUID_RE } from "../src/platform/ids.js";
 import type { DeviceInfo } from "../src/services/devices/device-directory.service.js";
-import { mergedOf } from "../src/services/device-state.model.js";
+import { mergedOf } from "../src/services/telemetry/device-state.model.js";
 import { badInput, forbidden, notFound } from "../src/platform/errors.js";
-import { LONG_POLL_MAX_SECONDS } from "../src/services/long-poll.service.js";
-import { deviceTokenOf, validateReportData } from "../src/services/report-validation.js";
+import { LONG_POLL_MAX_SECONDS } from "../src/services/telemetry/long-poll.service.js";
+import { deviceTokenOf, validateReportData } from "../src/services/telemetry/report-validation.js";
 
 declare module "fastify" {
   interface FastifyRequest {

@@ -9,20 +9,20 @@ import { AlertService } from "../services/alerts.service.js";
 import { AuthService } from "../services/accounts/auth.service.js";
 import { createAutomationServices, type AutomationServices } from "../services/automation.registry.js";
 import { createDashboardServices, type DashboardServices } from "../services/dashboard.registry.js";
-import { ControlService } from "../services/control.service.js";
+import { ControlService } from "../services/telemetry/control.service.js";
 import { DeviceDirectory } from "../services/devices/device-directory.service.js";
-import { DeviceStateService } from "../services/device-state.service.js";
+import { DeviceStateService } from "../services/telemetry/device-state.service.js";
 import { DeviceService } from "../services/devices/device.service.js";
 import { EventBus, Topic } from "../platform/event-bus.js";
-import { HistoryService } from "../services/history.service.js";
+import { HistoryService } from "../services/telemetry/history.service.js";
 import { JobQueue } from "../platform/jobs.js";
-import { LongPollService } from "../services/long-poll.service.js";
+import { LongPollService } from "../services/telemetry/long-poll.service.js";
 import { LogMailer, SmtpMailer, type Mailer } from "../platform/mailer.js";
 import { PresenceService } from "../services/devices/presence.service.js";
 import { ScheduleRunner } from "../services/schedule-runner.js";
 import { serverSecret } from "../platform/secrets.js";
 import { SessionService } from "../services/accounts/session.service.js";
-import { StateWriter } from "../services/state-writer.js";
+import { StateWriter } from "../services/telemetry/state-writer.js";
 
 /** The services every area builds on. */
 export interface CoreServices {

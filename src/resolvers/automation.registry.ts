@@ -1,5 +1,5 @@
 /** Notifications, webhooks, rules and telemetry history: resolver classes of that area. */
-import { HistoryResolver } from "./history.resolver.js";
+import { HistoryResolver } from "./telemetry/history.resolver.js";
 import { NotificationResolver } from "./notification.resolver.js";
 import { RuleActionResolver, RuleResolver } from "./rule.resolver.js";
 import { WebhookDeliveryResolver } from "./webhook-delivery.resolver.js";

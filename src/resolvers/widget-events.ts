@@ -4,7 +4,7 @@ import { userIdOf, type GqlContext } from "../schema/context.js";
 import { Topic, type Payloads } from "../platform/event-bus.js";
 import { liveStream } from "../platform/live.js";
 import { deviceLoader } from "./devices/device.resolver.js";
-import type { WidgetEvent } from "./subscription.types.js";
+import type { WidgetEvent } from "./telemetry/subscription.inputs.js";
 
 type StateEvent = Payloads[Topic.DeviceStateChanged];
 type Item = { kind: "widget"; p: Payloads[Topic.WidgetChanged] } | { kind: "state"; p: StateEvent };

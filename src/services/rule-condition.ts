@@ -1,6 +1,6 @@
 import type { JsonValue } from "../platform/json.js";
 import { RuleOp, type RuleOperand } from "../entities/rule.entity.js";
-import { sameValue } from "./device-state.model.js";
+import { sameValue } from "./telemetry/device-state.model.js";
 import { badInput } from "../platform/errors.js";
 
 /**

@@ -4,7 +4,7 @@ import { Rule, RuleActionType, RuleOp, type RuleActionParams } from "../entities
 import { UUID_RE } from "../platform/ids.js";
 import type { DeviceService } from "./devices/device.service.js";
 import { AppError, badInput, notFound } from "../platform/errors.js";
-import { validateReportData, type ReportLimits } from "./report-validation.js";
+import { validateReportData, type ReportLimits } from "./telemetry/report-validation.js";
 import { checkOperand } from "./rule-condition.js";
 import type { WebhookService } from "./webhook.service.js";
 

@@ -3,8 +3,8 @@ import type { JsonValue } from "../platform/json.js";
 import { Widget } from "../entities/widget.entity.js";
 import { lockDashboard, renumber } from "./dashboard.service.js";
 import type { DeviceDirectory } from "./devices/device-directory.service.js";
-import type { DeviceStateData } from "./device-state.model.js";
-import type { DeviceStateService } from "./device-state.service.js";
+import type { DeviceStateData } from "./telemetry/device-state.model.js";
+import type { DeviceStateService } from "./telemetry/device-state.service.js";
 import { badInput, notFound } from "../platform/errors.js";
 import { Topic, type EventBus, type WidgetSnapshot } from "../platform/event-bus.js";
 import {

@@ -4,7 +4,7 @@ import type { JsonValue } from "../../platform/json.js";
 import { loaderOf, userIdOf, type GqlContext } from "../../schema/context.js";
 import { RateLimited } from "../../schema/rate-limit.js";
 import { JSONObjectScalar } from "../../schema/scalars.js";
-import { desiredValuesOf, mergedOf, type DeviceStateData } from "../../services/device-state.model.js";
+import { desiredValuesOf, mergedOf, type DeviceStateData } from "../../services/telemetry/device-state.model.js";
 import { CreateDeviceInput, DeviceState, DeviceWithToken, UpdateDeviceInput } from "./device.inputs.js";
 
 /** States are immutable, so their API shape is built once per state, however many widgets show it. */

@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
-import type { JsonValue } from "../platform/json.js";
-import { badInput } from "../platform/errors.js";
+import type { JsonValue } from "../../platform/json.js";
+import { badInput } from "../../platform/errors.js";
 
 export interface RawPoint {
   ts: string;

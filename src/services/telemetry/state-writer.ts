@@ -1,9 +1,9 @@
 import type { Pool, PoolClient } from "pg";
-import { withTransaction } from "../platform/db/transaction.js";
+import { withTransaction } from "../../platform/db/transaction.js";
 import { LruMap } from "toad-cache";
-import type { DesiredEntry, JsonValue } from "../entities/device-state.entity.js";
+import type { DesiredEntry, JsonValue } from "../../entities/device-state.entity.js";
 import type { DeviceStateData } from "./device-state.model.js";
-import { AppError, isDatabaseUnavailable, notFound, unavailable } from "../platform/errors.js";
+import { AppError, isDatabaseUnavailable, notFound, unavailable } from "../../platform/errors.js";
 
 /** One history row: a reported key at the server's time. */
 export interface HistoryRow {

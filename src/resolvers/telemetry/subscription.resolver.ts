@@ -1,12 +1,12 @@
 import { Args, ArgsType, Authorized, Field, ID, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
-import { DeviceStatus } from "../entities/device.entity.js";
-import { Notification } from "../entities/notification.entity.js";
-import { userIdOf, type GqlContext } from "../schema/context.js";
-import { Topic, type Payloads } from "../platform/event-bus.js";
-import { liveStream } from "../platform/live.js";
-import { DeviceState } from "./devices/device.inputs.js";
-import { DeviceStatusEvent, TelemetryEvent, WidgetEvent } from "./subscription.types.js";
-import { widgetEvents } from "./widget-events.js";
+import { DeviceStatus } from "../../entities/device.entity.js";
+import { Notification } from "../../entities/notification.entity.js";
+import { userIdOf, type GqlContext } from "../../schema/context.js";
+import { Topic, type Payloads } from "../../platform/event-bus.js";
+import { liveStream } from "../../platform/live.js";
+import { DeviceState } from "../devices/device.inputs.js";
+import { DeviceStatusEvent, TelemetryEvent, WidgetEvent } from "./subscription.inputs.js";
+import { widgetEvents } from "../widget-events.js";
 
 @ArgsType()
 export class DeviceFilterArgs {

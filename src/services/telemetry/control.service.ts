@@ -1,9 +1,9 @@
-import type { JsonValue } from "../platform/json.js";
-import type { DeviceDirectory } from "./devices/device-directory.service.js";
+import type { JsonValue } from "../../platform/json.js";
+import type { DeviceDirectory } from "../devices/device-directory.service.js";
 import type { DeviceStateData } from "./device-state.model.js";
 import type { DeviceStateService } from "./device-state.service.js";
-import type { DeviceService } from "./devices/device.service.js";
-import { badInput, notFound } from "../platform/errors.js";
+import type { DeviceService } from "../devices/device.service.js";
+import { badInput, notFound } from "../../platform/errors.js";
 import { validateReportData, type ReportLimits } from "./report-validation.js";
 
 /**

@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from "type-graphql";
-import { userIdOf, type GqlContext } from "../schema/context.js";
-import { DateTimeScalar } from "../schema/scalars.js";
-import { badInput } from "../platform/errors.js";
-import { Aggregate, TelemetryPoint } from "./history.types.js";
+import { userIdOf, type GqlContext } from "../../schema/context.js";
+import { DateTimeScalar } from "../../schema/scalars.js";
+import { badInput } from "../../platform/errors.js";
+import { Aggregate, TelemetryPoint } from "./history.inputs.js";
 
 @Resolver(() => TelemetryPoint)
 export class HistoryResolver {

@@ -1,6 +1,6 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
-import type { JsonValue } from "../platform/json.js";
-import { DateTimeScalar, JSONScalar } from "../schema/scalars.js";
+import type { JsonValue } from "../../platform/json.js";
+import { DateTimeScalar, JSONScalar } from "../../schema/scalars.js";
 
 /** Values are the BucketPoint fields they pick. */
 export enum Aggregate {

@@ -1,7 +1,7 @@
 import { hasUndelivered, type DeviceStateData } from "./device-state.model.js";
 import type { DeviceStateService } from "./device-state.service.js";
-import { Topic, type EventBus } from "../platform/event-bus.js";
-import type { DeviceInfo } from "./devices/device-directory.service.js";
+import { Topic, type EventBus } from "../../platform/event-bus.js";
+import type { DeviceInfo } from "../devices/device-directory.service.js";
 
 export const LONG_POLL_MAX_SECONDS = 30;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyDelivered, applyDesired, applyReport, emptyState, mergedOf, sameValue } from "../src/services/device-state.model.js";
+import { applyDelivered, applyDesired, applyReport, emptyState, mergedOf, sameValue } from "./device-state.model.js";
 
 describe("device-state rules", () => {
   const s0 = applyReport(emptyState("d"), { v0: 0, t: 20 }, 1000).next;

@@ -1,4 +1,4 @@
-import type { DesiredEntry, JsonValue } from "../entities/device-state.entity.js";
+import type { DesiredEntry, JsonValue } from "../../entities/device-state.entity.js";
 
 /**
  * The device-state rules of DESIGN.md as pure functions over immutable values, so the same code

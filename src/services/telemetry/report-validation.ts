@@ -1,5 +1,5 @@
-import type { JsonValue } from "../platform/json.js";
-import { badInput } from "../platform/errors.js";
+import type { JsonValue } from "../../platform/json.js";
+import { badInput } from "../../platform/errors.js";
 
 export interface ReportLimits {
   readonly keysPerReport: number;

@@ -1,5 +1,5 @@
-import type { JsonValue } from "../platform/json.js";
-import type { DeviceInfo } from "./devices/device-directory.service.js";
+import type { JsonValue } from "../../platform/json.js";
+import type { DeviceInfo } from "../devices/device-directory.service.js";
 import {
   applyDelivered,
   applyDesired,
@@ -10,8 +10,8 @@ import {
   type DeviceStateData,
   type Values,
 } from "./device-state.model.js";
-import { Topic, type EventBus, type StateSnapshot } from "../platform/event-bus.js";
-import { notFound } from "../platform/errors.js";
+import { Topic, type EventBus, type StateSnapshot } from "../../platform/event-bus.js";
+import { notFound } from "../../platform/errors.js";
 import type { HistoryRow, StateWriter } from "./state-writer.js";
 
 type Outcome =

@@ -1,8 +1,8 @@
 import { Field, ID, ObjectType } from "type-graphql";
-import { DeviceStatus } from "../entities/device.entity.js";
-import { Widget } from "../entities/widget.entity.js";
-import type { JsonValue } from "../platform/json.js";
-import { DateTimeScalar, JSONObjectScalar } from "../schema/scalars.js";
+import { DeviceStatus } from "../../entities/device.entity.js";
+import { Widget } from "../../entities/widget.entity.js";
+import type { JsonValue } from "../../platform/json.js";
+import { DateTimeScalar, JSONObjectScalar } from "../../schema/scalars.js";
 
 @ObjectType()
 export class TelemetryEvent {
