@@ -1,7 +1,7 @@
 import type { CoreServices } from "../app/services.js";
-import { DashboardService } from "./dashboard.service.js";
+import { DashboardService } from "./dashboards/dashboard.service.js";
 import { ScheduleService } from "./schedule.service.js";
-import { WidgetService } from "./widget.service.js";
+import { WidgetService } from "./dashboards/widget.service.js";
 
 /** Dashboards, widgets, control and schedules: the services of that area. */
 export interface DashboardServices {

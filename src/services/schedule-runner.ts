@@ -4,7 +4,7 @@ import { AppError, isDatabaseUnavailable } from "../platform/errors.js";
 import { Topic, type EventBus } from "../platform/event-bus.js";
 import type { JobQueue } from "../platform/jobs.js";
 import type { NotificationService } from "./notification.service.js";
-import type { WidgetService } from "./widget.service.js";
+import type { WidgetService } from "./dashboards/widget.service.js";
 
 export const SCHEDULE_TASK = "schedule.execute";
 export const scheduleJobKey = (id: string) => `schedule:${id}`;

@@ -6,7 +6,7 @@ import { Topic, type Payloads } from "../../platform/event-bus.js";
 import { liveStream } from "../../platform/live.js";
 import { DeviceState } from "../devices/device.inputs.js";
 import { DeviceStatusEvent, TelemetryEvent, WidgetEvent } from "./subscription.inputs.js";
-import { widgetEvents } from "../widget-events.js";
+import { widgetEvents } from "../dashboards/widget-events.js";
 
 @ArgsType()
 export class DeviceFilterArgs {

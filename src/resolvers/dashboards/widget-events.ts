@@ -1,10 +1,10 @@
-import type { Device } from "../entities/device.entity.js";
-import { Widget } from "../entities/widget.entity.js";
-import { userIdOf, type GqlContext } from "../schema/context.js";
-import { Topic, type Payloads } from "../platform/event-bus.js";
-import { liveStream } from "../platform/live.js";
-import { deviceLoader } from "./devices/device.resolver.js";
-import type { WidgetEvent } from "./telemetry/subscription.inputs.js";
+import type { Device } from "../../entities/device.entity.js";
+import { Widget } from "../../entities/widget.entity.js";
+import { userIdOf, type GqlContext } from "../../schema/context.js";
+import { Topic, type Payloads } from "../../platform/event-bus.js";
+import { liveStream } from "../../platform/live.js";
+import { deviceLoader } from "../devices/device.resolver.js";
+import type { WidgetEvent } from "../telemetry/subscription.inputs.js";
 
 type StateEvent = Payloads[Topic.DeviceStateChanged];
 type Item = { kind: "widget"; p: Payloads[Topic.WidgetChanged] } | { kind: "state"; p: StateEvent };

@@ -1,12 +1,12 @@
 import { In, type DataSource, type EntityManager } from "typeorm";
-import type { JsonValue } from "../platform/json.js";
-import { Widget } from "../entities/widget.entity.js";
+import type { JsonValue } from "../../platform/json.js";
+import { Widget } from "../../entities/widget.entity.js";
 import { lockDashboard, renumber } from "./dashboard.service.js";
-import type { DeviceDirectory } from "./devices/device-directory.service.js";
-import type { DeviceStateData } from "./telemetry/device-state.model.js";
-import type { DeviceStateService } from "./telemetry/device-state.service.js";
-import { badInput, notFound } from "../platform/errors.js";
-import { Topic, type EventBus, type WidgetSnapshot } from "../platform/event-bus.js";
+import type { DeviceDirectory } from "../devices/device-directory.service.js";
+import type { DeviceStateData } from "../telemetry/device-state.model.js";
+import type { DeviceStateService } from "../telemetry/device-state.service.js";
+import { badInput, notFound } from "../../platform/errors.js";
+import { Topic, type EventBus, type WidgetSnapshot } from "../../platform/event-bus.js";
 import {
   checkConfig,
   checkKey,

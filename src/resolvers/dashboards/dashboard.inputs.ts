@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int } from "type-graphql";
-import { JSONObjectScalar } from "../schema/scalars.js";
+import { JSONObjectScalar } from "../../schema/scalars.js";
 
 @InputType()
 export class CreateDashboardInput {

@@ -1,6 +1,6 @@
-import type { JsonValue } from "../platform/json.js";
-import { UUID_RE } from "../platform/ids.js";
-import { badInput } from "../platform/errors.js";
+import type { JsonValue } from "../../platform/json.js";
+import { UUID_RE } from "../../platform/ids.js";
+import { badInput } from "../../platform/errors.js";
 
 /** Every widget type the app draws. `led` is the only output (a switch the app controls). */
 export const WIDGET_TYPES = ["card", "gauge", "indicator", "chart", "digital", "thermometer", "tank", "battery", "status", "energy", "led", "connectivity"] as const;

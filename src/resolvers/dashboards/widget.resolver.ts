@@ -1,15 +1,15 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { Device } from "../entities/device.entity.js";
-import type { JsonValue } from "../platform/json.js";
-import { Schedule } from "../entities/schedule.entity.js";
-import { Widget } from "../entities/widget.entity.js";
-import { loaderOf, userIdOf, type GqlContext } from "../schema/context.js";
-import { RateLimited } from "../schema/rate-limit.js";
-import { JSONScalar } from "../schema/scalars.js";
-import { isOutput } from "../services/widget.rules.js";
+import { Device } from "../../entities/device.entity.js";
+import type { JsonValue } from "../../platform/json.js";
+import { Schedule } from "../../entities/schedule.entity.js";
+import { Widget } from "../../entities/widget.entity.js";
+import { loaderOf, userIdOf, type GqlContext } from "../../schema/context.js";
+import { RateLimited } from "../../schema/rate-limit.js";
+import { JSONScalar } from "../../schema/scalars.js";
+import { isOutput } from "../../services/dashboards/widget.rules.js";
 import { widgetsOfDashboard } from "./dashboard.resolver.js";
-import { CreateWidgetInput, UpdateWidgetInput } from "./dashboard.types.js";
-import { deviceLoader, stateLoader } from "./devices/device.resolver.js";
+import { CreateWidgetInput, UpdateWidgetInput } from "./dashboard.inputs.js";
+import { deviceLoader, stateLoader } from "../devices/device.resolver.js";
 
 /** Widgets by id, only the caller's: anything else loads as null. */
 function widgetLoader(ctx: GqlContext) {

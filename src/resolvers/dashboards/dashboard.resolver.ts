@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { Dashboard } from "../entities/dashboard.entity.js";
-import { Widget } from "../entities/widget.entity.js";
-import { loaderOf, userIdOf, type GqlContext } from "../schema/context.js";
-import { CreateDashboardInput, UpdateDashboardInput, WidgetLayoutInput } from "./dashboard.types.js";
+import { Dashboard } from "../../entities/dashboard.entity.js";
+import { Widget } from "../../entities/widget.entity.js";
+import { loaderOf, userIdOf, type GqlContext } from "../../schema/context.js";
+import { CreateDashboardInput, UpdateDashboardInput, WidgetLayoutInput } from "./dashboard.inputs.js";
 
 /** The widgets of many dashboards in one query, each list in layout order. */
 export function widgetsOfDashboard(ctx: GqlContext) {

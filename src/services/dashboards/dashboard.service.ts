@@ -1,9 +1,9 @@
 import { In, type DataSource, type EntityManager } from "typeorm";
-import { Dashboard } from "../entities/dashboard.entity.js";
-import { Widget } from "../entities/widget.entity.js";
-import type { EventBus } from "../platform/event-bus.js";
+import { Dashboard } from "../../entities/dashboard.entity.js";
+import { Widget } from "../../entities/widget.entity.js";
+import type { EventBus } from "../../platform/event-bus.js";
 import { publishWidget } from "./widget.service.js";
-import { badInput, notFound } from "../platform/errors.js";
+import { badInput, notFound } from "../../platform/errors.js";
 import { checkOptionalText, checkSize, checkText, idOf } from "./widget.rules.js";
 
 export interface DashboardChanges {
