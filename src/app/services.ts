@@ -5,7 +5,7 @@ import type { DataSource } from "typeorm";
 import type { Config } from "../platform/config.js";
 import { poolOf } from "../platform/db/data-source.js";
 import { createGqlRateLimiter, type GqlRateLimiter } from "../schema/rate-limit.js";
-import { AlertService } from "../services/alerts.service.js";
+import { AlertService } from "../services/notifications/alerts.service.js";
 import { AuthService } from "../services/accounts/auth.service.js";
 import { createAutomationServices, type AutomationServices } from "../services/automation.registry.js";
 import { createDashboardServices, type DashboardServices } from "../services/dashboard.registry.js";

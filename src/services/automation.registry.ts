@@ -1,5 +1,5 @@
 import type { CoreServices } from "../app/services.js";
-import { NotificationService } from "./notification.service.js";
+import { NotificationService } from "./notifications/notification.service.js";
 import { RuleEngine } from "./rule-engine.js";
 import { RuleService } from "./rule.service.js";
 import { createWebhookDeliveries, type WebhookDeliveryService } from "./webhook-delivery.service.js";

@@ -10,7 +10,7 @@ import { UUID_RE } from "../platform/ids.js";
 import type { CoreServices } from "../app/services.js";
 import { Topic, type EventBus } from "../platform/event-bus.js";
 import { JobQueue } from "../platform/jobs.js";
-import type { NotificationService } from "./notification.service.js";
+import type { NotificationService } from "./notifications/notification.service.js";
 import { AllowList } from "./ssrf.js";
 import { DeliveryLog } from "./webhook-delivery.log.js";
 import { WebhookFanout } from "./webhook-fanout.js";

@@ -1,5 +1,5 @@
 import { Field, ObjectType } from "type-graphql";
-import { Notification } from "../entities/notification.entity.js";
+import { Notification } from "../../entities/notification.entity.js";
 
 @ObjectType()
 export class NotificationEdge {

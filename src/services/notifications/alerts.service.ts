@@ -1,7 +1,7 @@
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import { Topic, type EventBus } from "../platform/event-bus.js";
-import type { Mailer } from "../platform/mailer.js";
+import { Topic, type EventBus } from "../../platform/event-bus.js";
+import type { Mailer } from "../../platform/mailer.js";
 import type { NotificationService } from "./notification.service.js";
 
 /**

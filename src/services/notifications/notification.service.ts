@@ -1,9 +1,9 @@
 import type { Pool } from "pg";
-import { Topic, type EventBus } from "../platform/event-bus.js";
-import type { JsonValue } from "../platform/json.js";
-import { Notification } from "../entities/notification.entity.js";
-import { UUID_RE } from "../platform/ids.js";
-import { badInput, notFound } from "../platform/errors.js";
+import { Topic, type EventBus } from "../../platform/event-bus.js";
+import type { JsonValue } from "../../platform/json.js";
+import { Notification } from "../../entities/notification.entity.js";
+import { UUID_RE } from "../../platform/ids.js";
+import { badInput, notFound } from "../../platform/errors.js";
 
 export interface NewNotification {
   type: string;

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import { Notification } from "../entities/notification.entity.js";
-import { userIdOf, type GqlContext } from "../schema/context.js";
-import { NotificationConnection } from "./notification.types.js";
+import { Notification } from "../../entities/notification.entity.js";
+import { userIdOf, type GqlContext } from "../../schema/context.js";
+import { NotificationConnection } from "./notification.inputs.js";
 
 @Resolver(() => NotificationConnection)
 export class NotificationResolver {
