@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RuleOp } from "../src/entities/rule.entity.js";
-import { changed, checkOperand, describeCondition, holds } from "../src/services/rule-condition.js";
+import { changed, checkOperand, describeCondition, holds } from "../src/services/automation/rules/rule-condition.js";
 import { addDevice, gql, signUp, type Account } from "./helpers/graphql.js";
 import { createTestDatabase, http, pg, sleep, startTestServer, type TestServer } from "./helpers/server.js";
 

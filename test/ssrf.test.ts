@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/platform/config.js";
-import { AllowList, forbiddenRange, RefusedTarget, resolveTarget, type LookupAll } from "../src/services/ssrf.js";
+import { AllowList, forbiddenRange, RefusedTarget, resolveTarget, type LookupAll } from "../src/services/automation/webhooks/ssrf.js";
 
 describe("forbiddenRange", () => {
   it.each([

@@ -19,7 +19,7 @@ import { JobQueue } from "../platform/jobs.js";
 import { LongPollService } from "../services/telemetry/long-poll.service.js";
 import { LogMailer, SmtpMailer, type Mailer } from "../platform/mailer.js";
 import { PresenceService } from "../services/devices/presence.service.js";
-import { ScheduleRunner } from "../services/schedule-runner.js";
+import { ScheduleRunner } from "../services/automation/schedules/schedule-runner.js";
 import { serverSecret } from "../platform/secrets.js";
 import { SessionService } from "../services/accounts/session.service.js";
 import { StateWriter } from "../services/telemetry/state-writer.js";

@@ -1,9 +1,9 @@
 import type { CoreServices } from "../app/services.js";
 import { NotificationService } from "./notifications/notification.service.js";
-import { RuleEngine } from "./rule-engine.js";
-import { RuleService } from "./rule.service.js";
-import { createWebhookDeliveries, type WebhookDeliveryService } from "./webhook-delivery.service.js";
-import { WebhookService } from "./webhook.service.js";
+import { RuleEngine } from "./automation/rules/rule-engine.js";
+import { RuleService } from "./automation/rules/rule.service.js";
+import { createWebhookDeliveries, type WebhookDeliveryService } from "./automation/webhooks/webhook-delivery.service.js";
+import { WebhookService } from "./automation/webhooks/webhook.service.js";
 
 /** Notifications, webhooks and history queries: the services of that area. */
 export interface AutomationServices {

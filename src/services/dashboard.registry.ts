@@ -1,6 +1,6 @@
 import type { CoreServices } from "../app/services.js";
 import { DashboardService } from "./dashboards/dashboard.service.js";
-import { ScheduleService } from "./schedule.service.js";
+import { ScheduleService } from "./automation/schedules/schedule.service.js";
 import { WidgetService } from "./dashboards/widget.service.js";
 
 /** Dashboards, widgets, control and schedules: the services of that area. */

@@ -1,7 +1,7 @@
-import type { JsonValue } from "../platform/json.js";
-import { RuleOp, type RuleOperand } from "../entities/rule.entity.js";
-import { sameValue } from "./telemetry/device-state.model.js";
-import { badInput } from "../platform/errors.js";
+import type { JsonValue } from "../../../platform/json.js";
+import { RuleOp, type RuleOperand } from "../../../entities/rule.entity.js";
+import { sameValue } from "../../telemetry/device-state.model.js";
+import { badInput } from "../../../platform/errors.js";
 
 /**
  * The comparator of rules: a closed set of typed comparisons over JSON values, never code built from

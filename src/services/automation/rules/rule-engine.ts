@@ -1,9 +1,9 @@
 import type { Pool } from "pg";
 import { LruMap } from "toad-cache";
-import type { JsonValue } from "../platform/json.js";
-import { RuleOp } from "../entities/rule.entity.js";
-import { Topic, type EventBus } from "../platform/event-bus.js";
-import type { JobQueue } from "../platform/jobs.js";
+import type { JsonValue } from "../../../platform/json.js";
+import { RuleOp } from "../../../entities/rule.entity.js";
+import { Topic, type EventBus } from "../../../platform/event-bus.js";
+import type { JobQueue } from "../../../platform/jobs.js";
 import type { ActionDeps } from "./rule-actions.js";
 import { changed, holds } from "./rule-condition.js";
 import { Causation } from "./rule-causation.js";

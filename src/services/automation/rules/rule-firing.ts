@@ -1,8 +1,8 @@
 import type { Pool } from "pg";
-import type { JsonValue } from "../platform/json.js";
-import type { RuleActionParams, RuleActionType, RuleOp, RuleOperand } from "../entities/rule.entity.js";
-import { Topic, type EventBus } from "../platform/event-bus.js";
-import type { JobQueue } from "../platform/jobs.js";
+import type { JsonValue } from "../../../platform/json.js";
+import type { RuleActionParams, RuleActionType, RuleOp, RuleOperand } from "../../../entities/rule.entity.js";
+import { Topic, type EventBus } from "../../../platform/event-bus.js";
+import type { JobQueue } from "../../../platform/jobs.js";
 import { announceSuspension, runAction, type ActionDeps, type FiringRule } from "./rule-actions.js";
 import type { Causation } from "./rule-causation.js";
 

@@ -1,10 +1,10 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import type { JsonValue } from "../platform/json.js";
-import { Device } from "../entities/device.entity.js";
-import { Rule } from "../entities/rule.entity.js";
-import { userIdOf, type GqlContext } from "../schema/context.js";
-import { deviceLoader } from "./devices/device.resolver.js";
-import { CreateRuleInput, RuleAction, UpdateRuleInput } from "./rule.types.js";
+import type { JsonValue } from "../../platform/json.js";
+import { Device } from "../../entities/device.entity.js";
+import { Rule } from "../../entities/rule.entity.js";
+import { userIdOf, type GqlContext } from "../../schema/context.js";
+import { deviceLoader } from "../devices/device.resolver.js";
+import { CreateRuleInput, RuleAction, UpdateRuleInput } from "./rule.inputs.js";
 
 @Resolver(() => Rule)
 export class RuleResolver {

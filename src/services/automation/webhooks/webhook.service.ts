@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Pool } from "pg";
 import type { DataSource } from "typeorm";
-import { Webhook, WebhookEvent } from "../entities/webhook.entity.js";
-import { UUID_RE } from "../platform/ids.js";
-import type { DeviceService } from "./devices/device.service.js";
-import { AppError, badInput, notFound } from "../platform/errors.js";
-import { SecretBox } from "../platform/secret-box.js";
-import { serverSecret } from "../platform/secrets.js";
+import { Webhook, WebhookEvent } from "../../../entities/webhook.entity.js";
+import { UUID_RE } from "../../../platform/ids.js";
+import type { DeviceService } from "../../devices/device.service.js";
+import { AppError, badInput, notFound } from "../../../platform/errors.js";
+import { SecretBox } from "../../../platform/secret-box.js";
+import { serverSecret } from "../../../platform/secrets.js";
 
 export const MAX_WEBHOOKS_PER_USER = 50;
 const MAX_URL_LENGTH = 2048;

@@ -1,9 +1,9 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { Device } from "../entities/device.entity.js";
-import { Webhook } from "../entities/webhook.entity.js";
-import { userIdOf, type GqlContext } from "../schema/context.js";
-import { deviceLoader } from "./devices/device.resolver.js";
-import { CreateWebhookInput, UpdateWebhookInput, WebhookWithSecret } from "./webhook.types.js";
+import { Device } from "../../entities/device.entity.js";
+import { Webhook } from "../../entities/webhook.entity.js";
+import { userIdOf, type GqlContext } from "../../schema/context.js";
+import { deviceLoader } from "../devices/device.resolver.js";
+import { CreateWebhookInput, UpdateWebhookInput, WebhookWithSecret } from "./webhook.inputs.js";
 
 @Resolver(() => Webhook)
 export class WebhookResolver {

@@ -1,9 +1,9 @@
 import type { DataSource } from "typeorm";
-import { Schedule, ScheduleKind, ScheduleStatus } from "../entities/schedule.entity.js";
-import { AppError, badInput, notFound } from "../platform/errors.js";
-import { checkOptionalText, idOf, isOutput, normalizeState } from "./dashboards/widget.rules.js";
+import { Schedule, ScheduleKind, ScheduleStatus } from "../../../entities/schedule.entity.js";
+import { AppError, badInput, notFound } from "../../../platform/errors.js";
+import { checkOptionalText, idOf, isOutput, normalizeState } from "../../dashboards/widget.rules.js";
 import { SCHEDULE_TASK, scheduleJobKey } from "./schedule-runner.js";
-import type { WidgetService } from "./dashboards/widget.service.js";
+import type { WidgetService } from "../../dashboards/widget.service.js";
 
 const MAX_AHEAD_MS = 366 * 86_400_000; // one year, leap day included
 const MAX_TIMER_SECONDS = 86_400; // 24 h

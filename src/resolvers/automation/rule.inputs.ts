@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import type { JsonValue } from "../platform/json.js";
-import { RuleActionType, RuleOp } from "../entities/rule.entity.js";
-import { JSONScalar } from "../schema/scalars.js";
+import type { JsonValue } from "../../platform/json.js";
+import { RuleActionType, RuleOp } from "../../entities/rule.entity.js";
+import { JSONScalar } from "../../schema/scalars.js";
 
 @ObjectType({ description: "What a rule does when it fires; the fields beside type belong to that type" })
 export class RuleAction {

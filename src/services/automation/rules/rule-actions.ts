@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import type { JsonValue } from "../platform/json.js";
-import { RuleActionType, type RuleActionParams, type RuleOp, type RuleOperand } from "../entities/rule.entity.js";
-import type { ControlService } from "./telemetry/control.service.js";
-import type { NotificationService } from "./notifications/notification.service.js";
+import type { JsonValue } from "../../../platform/json.js";
+import { RuleActionType, type RuleActionParams, type RuleOp, type RuleOperand } from "../../../entities/rule.entity.js";
+import type { ControlService } from "../../telemetry/control.service.js";
+import type { NotificationService } from "../../notifications/notification.service.js";
 import { describeCondition } from "./rule-condition.js";
 
 /** What the engine knows of a rule when it fires. */

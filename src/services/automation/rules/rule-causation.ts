@@ -1,5 +1,5 @@
-import type { JsonValue } from "../platform/json.js";
-import { sameValue } from "./telemetry/device-state.model.js";
+import type { JsonValue } from "../../../platform/json.js";
+import { sameValue } from "../../telemetry/device-state.model.js";
 
 interface Cause {
   key: string;

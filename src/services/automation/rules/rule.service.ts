@@ -1,12 +1,12 @@
 import type { DataSource } from "typeorm";
-import type { JsonValue } from "../platform/json.js";
-import { Rule, RuleActionType, RuleOp, type RuleActionParams } from "../entities/rule.entity.js";
-import { UUID_RE } from "../platform/ids.js";
-import type { DeviceService } from "./devices/device.service.js";
-import { AppError, badInput, notFound } from "../platform/errors.js";
-import { validateReportData, type ReportLimits } from "./telemetry/report-validation.js";
+import type { JsonValue } from "../../../platform/json.js";
+import { Rule, RuleActionType, RuleOp, type RuleActionParams } from "../../../entities/rule.entity.js";
+import { UUID_RE } from "../../../platform/ids.js";
+import type { DeviceService } from "../../devices/device.service.js";
+import { AppError, badInput, notFound } from "../../../platform/errors.js";
+import { validateReportData, type ReportLimits } from "../../telemetry/report-validation.js";
 import { checkOperand } from "./rule-condition.js";
-import type { WebhookService } from "./webhook.service.js";
+import type { WebhookService } from "../webhooks/webhook.service.js";
 
 export const MAX_RULES_PER_USER = 200;
 const MAX_FOR_SECONDS = 86_400; // 24 h

@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import type { JsonValue } from "../platform/json.js";
-import { Schedule } from "../entities/schedule.entity.js";
-import { userIdOf, type GqlContext } from "../schema/context.js";
-import { DateTimeScalar, JSONScalar } from "../schema/scalars.js";
+import type { JsonValue } from "../../platform/json.js";
+import { Schedule } from "../../entities/schedule.entity.js";
+import { userIdOf, type GqlContext } from "../../schema/context.js";
+import { DateTimeScalar, JSONScalar } from "../../schema/scalars.js";
 
 @Resolver(() => Schedule)
 export class ScheduleResolver {

@@ -1,10 +1,10 @@
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import { AppError, isDatabaseUnavailable } from "../platform/errors.js";
-import { Topic, type EventBus } from "../platform/event-bus.js";
-import type { JobQueue } from "../platform/jobs.js";
-import type { NotificationService } from "./notifications/notification.service.js";
-import type { WidgetService } from "./dashboards/widget.service.js";
+import { AppError, isDatabaseUnavailable } from "../../../platform/errors.js";
+import { Topic, type EventBus } from "../../../platform/event-bus.js";
+import type { JobQueue } from "../../../platform/jobs.js";
+import type { NotificationService } from "../../notifications/notification.service.js";
+import type { WidgetService } from "../../dashboards/widget.service.js";
 
 export const SCHEDULE_TASK = "schedule.execute";
 export const scheduleJobKey = (id: string) => `schedule:${id}`;

@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
-import { WebhookDelivery, WebhookDeliveryAttempt, type WebhookDeliveryStatus } from "../entities/webhook-delivery.entity.js";
-import { badInput } from "../platform/errors.js";
+import { WebhookDelivery, WebhookDeliveryAttempt, type WebhookDeliveryStatus } from "../../../entities/webhook-delivery.entity.js";
+import { badInput } from "../../../platform/errors.js";
 import type { WebhookService } from "./webhook.service.js";
 
 const DEFAULT_FIRST = 20;

@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
-import { WebhookDelivery } from "../entities/webhook-delivery.entity.js";
-import { Webhook } from "../entities/webhook.entity.js";
-import { loaderOf, userIdOf, type GqlContext } from "../schema/context.js";
-import { checkFirst } from "../services/webhook-delivery.log.js";
+import { WebhookDelivery } from "../../entities/webhook-delivery.entity.js";
+import { Webhook } from "../../entities/webhook.entity.js";
+import { loaderOf, userIdOf, type GqlContext } from "../../schema/context.js";
+import { checkFirst } from "../../services/automation/webhooks/webhook-delivery.log.js";
 
 @Resolver(() => Webhook)
 export class WebhookDeliveryResolver {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import type { JsonValue } from "../platform/json.js";
-import { WebhookEvent } from "../entities/webhook.entity.js";
+import type { JsonValue } from "../../../platform/json.js";
+import { WebhookEvent } from "../../../entities/webhook.entity.js";
 
 const MAX_BATCH = 500;
 const CACHE_MAX_USERS = 10_000;

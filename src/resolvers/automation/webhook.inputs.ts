@@ -1,5 +1,5 @@
 import { Field, ID, InputType, ObjectType } from "type-graphql";
-import { Webhook, WebhookEvent } from "../entities/webhook.entity.js";
+import { Webhook, WebhookEvent } from "../../entities/webhook.entity.js";
 
 @InputType()
 export class CreateWebhookInput {
