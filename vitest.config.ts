@@ -6,7 +6,7 @@ export default defineConfig({
     alias: { graphql: "graphql/index.js" },
   },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     globalSetup: ["test/helpers/global-setup.ts"],
     pool: "forks",
     testTimeout: 30_000,

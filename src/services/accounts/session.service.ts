@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { jwtVerify, SignJWT, errors as joseErrors } from "jose";
 import type { Pool } from "pg";
 import { LruMap } from "toad-cache";
+import { LoadingCache } from "../../platform/loading-cache.js";
 import { Topic, type EventBus } from "../../platform/event-bus.js";
 
 export interface AccessClaims {
@@ -26,12 +27,10 @@ interface UserSessions {
  */
 export class SessionService {
   private readonly key: Uint8Array;
-  private readonly users = new LruMap<UserSessions>(50_000);
+  /** Revocations per user, loaded once and forgotten on SessionsChanged. */
+  private readonly users = new LoadingCache<string, UserSessions>({ max: 50_000, load: (userId) => this.loadSessions(userId) });
   /** Token strings whose signature checked out, with their claims. */
   private readonly verified = new LruMap<AccessClaims>(50_000);
-  private readonly loading = new Map<string, Promise<UserSessions | undefined>>();
-  /** Bumped on every change: a load that started before it must not cache what it read. */
-  private epoch = 0;
 
   constructor(
     secret: string,
@@ -113,36 +112,22 @@ export class SessionService {
   }
 
   private forget(userId: string): void {
-    this.users.delete(userId);
-    this.loading.delete(userId);
-    this.epoch++;
+    this.users.forget(userId);
   }
 
   private sessionsOf(userId: string): Promise<UserSessions | undefined> {
-    const cached = this.users.get(userId);
-    if (cached) return Promise.resolve(cached);
-    let pending = this.loading.get(userId);
-    if (!pending) {
-      const epoch = this.epoch;
-      pending = this.pool
-        .query<{ valid_after: number | null; revoked: string[] }>(
-          `SELECT (extract(epoch FROM tokens_valid_after) * 1000)::float8 AS valid_after,
-                  array(SELECT jti::text FROM revoked_access_tokens WHERE user_id = u.id AND expires_at > now()) AS revoked
-             FROM users u WHERE id = $1`,
-          [userId],
-        )
-        .then(({ rows }) => {
-          const row = rows[0];
-          if (!row) return undefined;
-          const sessions = { validAfter: Number.isFinite(row.valid_after) ? row.valid_after! : 0, revoked: new Set(row.revoked) };
-          if (epoch === this.epoch) this.users.set(userId, sessions);
-          return sessions;
-        })
-        .finally(() => {
-          if (this.loading.get(userId) === pending) this.loading.delete(userId);
-        });
-      this.loading.set(userId, pending);
-    }
-    return pending;
+    return this.users.get(userId);
+  }
+
+  private async loadSessions(userId: string): Promise<UserSessions | undefined> {
+    const { rows } = await this.pool.query<{ valid_after: number | null; revoked: string[] }>(
+      `SELECT (extract(epoch FROM tokens_valid_after) * 1000)::float8 AS valid_after,
+              array(SELECT jti::text FROM revoked_access_tokens WHERE user_id = u.id AND expires_at > now()) AS revoked
+         FROM users u WHERE id = $1`,
+      [userId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { validAfter: Number.isFinite(row.valid_after) ? row.valid_after! : 0, revoked: new Set(row.revoked) };
   }
 }

@@ -1,7 +1,7 @@
 import { UUID_RE } from "../../platform/ids.js";
 import { hashToken } from "../../platform/secrets.js";
 import type { Pool } from "pg";
-import { LruMap } from "toad-cache";
+import { LoadingCache } from "../../platform/loading-cache.js";
 
 export interface DeviceInfo {
   readonly id: string;
@@ -17,64 +17,58 @@ export interface DeviceInfo {
  * device is deleted (`forget`), and evicted least-recently-used beyond `max`.
  */
 export class DeviceDirectory {
-  private readonly byToken: LruMap<DeviceInfo>;
-  private readonly byId: LruMap<DeviceInfo>;
-  private readonly inflight = new Map<string, Promise<DeviceInfo | undefined>>();
-  /** Bumped by `forget`: a look-up that started before it must not cache what it read. */
-  private epoch = 0;
+  private readonly byToken: LoadingCache<string, DeviceInfo>;
+  private readonly byId: LoadingCache<string, DeviceInfo>;
+  /** Bumped by `forget`: a look-up that started before it must not teach the other map what it read. */
+  private generation = 0;
 
   constructor(
     private readonly pool: Pool,
     max = 100_000,
   ) {
-    this.byToken = new LruMap(max);
-    this.byId = new LruMap(max);
+    this.byToken = new LoadingCache({ max, load: (tokenHash) => this.load("token_hash", tokenHash) });
+    this.byId = new LoadingCache({ max, load: (id) => this.load("id", id) });
   }
 
-  async findByToken(token: string): Promise<DeviceInfo | undefined> {
-    const tokenHash = hashToken(token);
-    return this.byToken.get(tokenHash) ?? this.load("token_hash", tokenHash);
+  findByToken(token: string): Promise<DeviceInfo | undefined> {
+    return this.byToken.get(hashToken(token));
   }
 
   async findById(id: string): Promise<DeviceInfo | undefined> {
     if (!UUID_RE.test(id)) return undefined;
-    return this.byId.get(id.toLowerCase()) ?? this.load("id", id.toLowerCase());
+    return this.byId.get(id.toLowerCase());
   }
 
   /** Cached entry only: for hot paths that must not wait. */
   peek(id: string): DeviceInfo | undefined {
-    return this.byId.get(id);
+    return this.byId.peek(id);
   }
 
+  /**
+   * The device's token or owner changed, or it is gone. A token look-up in flight may be reading the
+   * rotated-out token: every one is dropped, so a request arriving now reads the new row.
+   */
   forget(deviceId: string): void {
-    const info = this.byId.get(deviceId);
-    if (info) this.byToken.delete(info.tokenHash);
-    this.byId.delete(deviceId);
-    this.epoch++;
+    const info = this.byId.peek(deviceId);
+    if (info) this.byToken.forget(info.tokenHash);
+    this.byToken.forgetLoads();
+    this.byId.forget(deviceId);
+    this.generation++;
   }
 
-  private load(column: "id" | "token_hash", value: string): Promise<DeviceInfo | undefined> {
-    const flightKey = `${column}:${value}`;
-    let pending = this.inflight.get(flightKey);
-    if (!pending) {
-      const epoch = this.epoch;
-      pending = this.pool
-        .query<{ id: string; owner_id: string; token_hash: string; status: "online" | "offline" }>(
-          `SELECT id, owner_id, token_hash, status FROM devices WHERE ${column} = $1`,
-          [value],
-        )
-        .then(({ rows }) => {
-          const row = rows[0];
-          if (!row) return undefined;
-          const info: DeviceInfo = { id: row.id, ownerId: row.owner_id, tokenHash: row.token_hash, status: row.status };
-          if (epoch !== this.epoch) return info;
-          this.byId.set(info.id, info);
-          this.byToken.set(info.tokenHash, info);
-          return info;
-        })
-        .finally(() => this.inflight.delete(flightKey));
-      this.inflight.set(flightKey, pending);
-    }
-    return pending;
+  private async load(column: "id" | "token_hash", value: string): Promise<DeviceInfo | undefined> {
+    const generation = this.generation;
+    const { rows } = await this.pool.query<{ id: string; owner_id: string; token_hash: string; status: "online" | "offline" }>(
+      `SELECT id, owner_id, token_hash, status FROM devices WHERE ${column} = $1`,
+      [value],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const info: DeviceInfo = { id: row.id, ownerId: row.owner_id, tokenHash: row.token_hash, status: row.status };
+    // Found by one key: the other learns it too, unless that key changed meanwhile.
+    if (generation !== this.generation) return info;
+    if (column === "token_hash") this.byId.set(info.id, info);
+    else this.byToken.set(info.tokenHash, info);
+    return info;
   }
 }

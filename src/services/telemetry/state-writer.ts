@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from "pg";
 import { withTransaction } from "../../platform/db/transaction.js";
-import { LruMap } from "toad-cache";
+import { LoadingCache } from "../../platform/loading-cache.js";
 import type { DesiredEntry, JsonValue } from "../../entities/device-state.entity.js";
 import type { DeviceStateData } from "./device-state.model.js";
 import { AppError, isDatabaseUnavailable, notFound, unavailable } from "../../platform/errors.js";
@@ -44,13 +44,16 @@ const MAX_ATTEMPTS = 5;
  * the row and runs the mutation again.
  */
 export class StateWriter {
-  private readonly cache = new LruMap<DeviceStateData>(200_000);
+  /** Latest committed state per device; a commit `set`s it, a change elsewhere `forget`s it. */
+  private readonly cache = new LoadingCache<string, DeviceStateData>({
+    max: 200_000,
+    load: async (deviceId) => (await this.load(this.pool, [deviceId])).get(deviceId),
+  });
   private queue: Queued[] = [];
   private inFlight = 0;
   /** Devices whose changes are in a transaction right now. */
   private readonly busy = new Set<string>();
   private scheduled = false;
-  private readonly loading = new Map<string, Promise<DeviceStateData | undefined>>();
 
   constructor(
     private readonly pool: Pool,
@@ -65,45 +68,18 @@ export class StateWriter {
   }
 
   /** Latest committed state, from memory when known. Undefined when the device does not exist. */
-  async read(deviceId: string): Promise<DeviceStateData | undefined> {
-    const cached = this.cache.get(deviceId);
-    if (cached) return cached;
-    let pending = this.loading.get(deviceId);
-    if (!pending) {
-      pending = this.load(this.pool, [deviceId])
-        .then((found) => {
-          const state = found.get(deviceId);
-          // A commit may have cached a newer state while this read was in flight.
-          if (state && !this.cache.get(deviceId)) this.cache.set(deviceId, state);
-          return this.cache.get(deviceId) ?? state;
-        })
-        .finally(() => this.loading.delete(deviceId));
-      this.loading.set(deviceId, pending);
-    }
-    return pending;
+  read(deviceId: string): Promise<DeviceStateData | undefined> {
+    return this.cache.get(deviceId);
   }
 
   /** Latest state of several devices: from memory, the rest in one query. */
-  async readMany(ids: readonly string[]): Promise<Map<string, DeviceStateData>> {
-    const result = new Map<string, DeviceStateData>();
-    const missing: string[] = [];
-    for (const id of ids) {
-      const cached = this.cache.get(id);
-      if (cached) result.set(id, cached);
-      else missing.push(id);
-    }
-    if (missing.length > 0) {
-      for (const [id, state] of await this.load(this.pool, missing)) {
-        if (!this.cache.get(id)) this.cache.set(id, state);
-        result.set(id, this.cache.get(id)!);
-      }
-    }
-    return result;
+  readMany(ids: readonly string[]): Promise<Map<string, DeviceStateData>> {
+    return this.cache.getMany(ids, (missing) => this.load(this.pool, missing));
   }
 
   /** Drop a device's cached state (deleted, or changed by another process). */
   forget(deviceId: string): void {
-    this.cache.delete(deviceId);
+    this.cache.forget(deviceId);
   }
 
   private schedule(): void {
@@ -151,11 +127,11 @@ export class StateWriter {
     const ids = [...new Set(batch.map((q) => q.mutation.deviceId))];
     try {
       const { working, base, outcomes, conflicted } = await withTransaction(this.pool, async (client) => {
-        const missing = ids.filter((id) => !this.cache.get(id));
+        const missing = ids.filter((id) => !this.cache.peek(id));
         const loaded = missing.length > 0 ? await this.load(client, missing) : new Map<string, DeviceStateData>();
         const base = new Map<string, DeviceStateData>();
         for (const id of ids) {
-          const state = this.cache.get(id) ?? loaded.get(id);
+          const state = this.cache.peek(id) ?? loaded.get(id);
           if (state) base.set(id, state);
         }
         const working = new Map(base);
@@ -189,7 +165,7 @@ export class StateWriter {
       });
 
       for (const id of ids) {
-        if (conflicted.has(id) || !base.has(id)) this.cache.delete(id);
+        if (conflicted.has(id) || !base.has(id)) this.cache.forget(id);
         else this.cache.set(id, working.get(id)!);
       }
       const committed: Array<{ state: DeviceStateData; result: unknown }> = [];
@@ -209,7 +185,7 @@ export class StateWriter {
       if (committed.length > 0) this.onCommitted(committed);
     } catch (error) {
       // The outcome of a failed COMMIT is unknown: forget these devices and read them again.
-      for (const id of ids) this.cache.delete(id);
+      for (const id of ids) this.cache.forget(id);
       const reason = isDatabaseUnavailable(error) ? unavailable() : error;
       for (const q of batch) q.reject(reason);
     }
