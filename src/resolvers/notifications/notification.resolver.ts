@@ -1,5 +1,7 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { Notification } from "../../entities/notification.entity.js";
+import { Topic } from "../../platform/event-bus.js";
+import { liveStream } from "../../platform/live.js";
 import { userIdOf, type GqlContext } from "../../schema/context.js";
 import { NotificationConnection } from "./notification.inputs.js";
 
@@ -38,5 +40,24 @@ export class NotificationResolver {
   @Mutation(() => Boolean)
   deleteNotification(@Arg("id", () => ID) id: string, @Ctx() ctx: GqlContext): Promise<boolean> {
     return ctx.services.notifications.delete(userIdOf(ctx), id);
+  }
+}
+
+@Resolver()
+export class NotificationEventsResolver {
+  @Authorized()
+  @Subscription(() => Notification, {
+    description: "Notifications of the caller as they are stored",
+    subscribe: ({ context }: SubscribeResolverData<unknown, object, GqlContext>) => {
+      const userId = userIdOf(context);
+      return liveStream(context.services.bus, Topic.NotificationAdded, {
+        audience: userId,
+        filter: (p) => p.userId === userId,
+        map: (p) => Object.assign(new Notification(), { ...p.notification, userId, readAt: null, createdAt: new Date(p.notification.createdAt) }),
+      });
+    },
+  })
+  notificationAdded(@Root() notification: Notification): Notification {
+    return notification;
   }
 }

@@ -1,10 +1,10 @@
+import { Args, ArgsType, Authorized, Field, ID, ObjectType, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import type { Device } from "../../entities/device.entity.js";
 import { Widget } from "../../entities/widget.entity.js";
 import { userIdOf, type GqlContext } from "../../schema/context.js";
 import { Topic, type Payloads } from "../../platform/event-bus.js";
 import { liveStream } from "../../platform/live.js";
 import { deviceLoader } from "../devices/device.resolver.js";
-import type { WidgetEvent } from "../telemetry/subscription.inputs.js";
 
 type StateEvent = Payloads[Topic.DeviceStateChanged];
 type Item = { kind: "widget"; p: Payloads[Topic.WidgetChanged] } | { kind: "state"; p: StateEvent };
@@ -72,4 +72,34 @@ export async function widgetEvents(ctx: GqlContext, dashboardId: string | null |
       for (const widget of mine) yield { dashboardId: widget.dashboardId, widget, deleted: false };
     }
   })();
+}
+
+@ObjectType()
+export class WidgetEvent {
+  @Field(() => ID)
+  dashboardId: string;
+
+  @Field(() => Widget, { description: "the widget after the change; for a deletion, as it was" })
+  widget: Widget;
+
+  @Field(() => Boolean)
+  deleted: boolean;
+}
+
+@ArgsType()
+export class DashboardFilterArgs {
+  @Field(() => ID, { nullable: true, description: "one of the caller's dashboards; all of them when omitted" })
+  dashboardId?: string | null;
+}
+
+@Resolver()
+export class WidgetEventsResolver {
+  @Authorized()
+  @Subscription(() => WidgetEvent, {
+    description: "Widgets created, changed, moved or deleted, and value/pending changes from their device",
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, DashboardFilterArgs, GqlContext>) => widgetEvents(context, args.dashboardId),
+  })
+  widgetUpdated(@Root() event: WidgetEvent, @Args(() => DashboardFilterArgs) _args: DashboardFilterArgs): WidgetEvent {
+    return event;
+  }
 }
