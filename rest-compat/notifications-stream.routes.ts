@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { bearerOf } from "../src/schema/context.js";
-import type { Services } from "../src/app/services.js";
+import { AUTH_FAILURES, authenticate, bearerOf, endOnExpiryOrRevoke } from "../src/platform/user-token.js";
+import type { Services } from "../src/platform/services.js";
 import { Topic } from "../src/platform/event-bus.js";
 
 const KEEP_ALIVE_MS = 15_000;
@@ -16,10 +16,9 @@ function frame(event: string, data: unknown): string {
  */
 export function notificationStreamRoutes(app: FastifyInstance, services: Services): void {
   app.get("/notifications/stream", async (request, reply) => {
-    const token = bearerOf(request.headers.authorization);
-    const verified = token ? await services.sessions.verify(token) : undefined;
-    if (!verified?.ok) return reply.status(401).send({ detail: "Not authenticated" });
-    const { userId, exp } = verified.claims;
+    const auth = await authenticate(services.sessions, bearerOf(request.headers.authorization));
+    if (!auth.ok) return reply.status(AUTH_FAILURES[auth.reason].status).send({ detail: AUTH_FAILURES[auth.reason].message });
+    const { userId } = auth.claims;
     const page = await services.notifications.page(userId, { first: 20 });
     const unread = await services.notifications.unreadCount(userId);
 
@@ -39,19 +38,15 @@ export function notificationStreamRoutes(app: FastifyInstance, services: Service
 
     const end = () => {
       clearInterval(ping);
-      clearTimeout(expiry);
+      stopWatching();
       unsubscribe();
-      unsubscribeSessions();
-      res.end();
+      if (!res.writableEnded) res.end();
     };
     const unsubscribe = services.bus.subscribe(Topic.NotificationAdded, (p) => {
       if (p.userId === userId) res.write(frame("notification", toWire(p.notification)));
     });
-    const unsubscribeSessions = services.bus.subscribe(Topic.SessionsChanged, (p) => {
-      if (p.userId === userId) void services.sessions.verify(token!).then((r) => !r.ok && end());
-    });
+    const stopWatching = endOnExpiryOrRevoke(services.bus, services.sessions, auth, end);
     const ping = setInterval(() => res.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
-    const expiry = setTimeout(end, Math.max(0, exp * 1000 - Date.now()));
     request.raw.once("close", end);
     return reply;
   });

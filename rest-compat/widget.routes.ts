@@ -1,12 +1,12 @@
 import type { FastifyInstance } from "fastify";
-import { contextFor, bearerOf, userIdOf } from "../src/schema/context.js";
-import type { Services } from "../src/app/services.js";
+import { authenticate, bearerOf, claimsOf } from "../src/platform/user-token.js";
+import type { Services } from "../src/platform/services.js";
 
 /** POST /widgets/{id}/state (the app's old LED switch), over the same service as setWidgetState. */
 export function widgetRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Params: { widget_id: string } }>("/widgets/:widget_id/state", async (request) => {
     // The GraphQL API's token check, so both answer a bad token with the same 401 and reason.
-    const owner = userIdOf(await contextFor(services, bearerOf(request.headers.authorization), request.ip));
+    const owner = claimsOf(await authenticate(services.sessions, bearerOf(request.headers.authorization))).userId;
     const body = request.body;
     // A body that is not an object has no state: the service refuses it after checking ownership,
     // so a foreign widget is a 404 whatever the body.

@@ -67,7 +67,7 @@ describe("two processes with Redis", () => {
     expect((await http(a.url, "GET", `/telemetry/latest?device_token=${d.token}`)).status).toBe(403);
     const live = await subscribe(a.url, user.accessToken, `subscription { telemetryUpdated { deviceId } }`);
     await gql(bUrl, `mutation { logout { alreadyLoggedOut } }`, {}, user.accessToken);
-    expect(await live.closed).toEqual({ code: 4403, reason: "Access token revoked" });
+    expect(await live.closed).toEqual({ code: 4403, reason: "Access token was revoked: log in again" });
   });
 
   it("writes of one device through both processes are all kept, in order of version", async () => {

@@ -77,9 +77,9 @@ describe("deviceStateChanged and deviceStatusChanged", () => {
 describe("socket authentication", () => {
   it("closes with 4401 without a token and 4403 with a bad one", async () => {
     const none = connect(base, undefined);
-    expect(await none.closed).toEqual({ code: 4401, reason: "Missing access token: send connectionParams.authorization" });
+    expect(await none.closed).toEqual({ code: 4401, reason: "Sign in: this operation needs an access token" });
     const bad = connect(base, { authorization: "Bearer nonsense" });
-    expect(await bad.closed).toEqual({ code: 4403, reason: "Invalid access token" });
+    expect(await bad.closed).toEqual({ code: 4403, reason: "Access token is invalid" });
     const alsoToken = connect(base, { token: alice.accessToken });
     const acked = await Promise.race([new Promise((r) => alsoToken.client.on("connected", () => r("ok"))), alsoToken.closed]);
     expect(acked).toBe("ok");
@@ -90,7 +90,7 @@ describe("socket authentication", () => {
     const a = await signUp(base);
     const live = await subscribe(base, a.accessToken, `subscription { telemetryUpdated { deviceId } }`);
     await gql(base, `mutation { logout { alreadyLoggedOut } }`, {}, a.accessToken);
-    expect(await live.closed).toEqual({ code: 4403, reason: "Access token revoked" });
+    expect(await live.closed).toEqual({ code: 4403, reason: "Access token was revoked: log in again" });
   });
 
   it("closes a socket with 4403 when its access token expires", async () => {
@@ -99,7 +99,7 @@ describe("socket authentication", () => {
       const a = await signUp(short.url);
       const live = await subscribe(short.url, a.accessToken, `subscription { telemetryUpdated { deviceId } }`);
       const started = Date.now();
-      expect(await live.closed).toEqual({ code: 4403, reason: "Access token expired" });
+      expect(await live.closed).toEqual({ code: 4403, reason: "Access token expired: refresh it" });
       expect(Date.now() - started).toBeGreaterThan(5000);
     } finally {
       await short.close();

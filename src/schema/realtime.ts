@@ -1,12 +1,11 @@
 import type { FastifyInstance } from "fastify";
-import { CloseCode, type Context } from "graphql-ws";
+import type { Context } from "graphql-ws";
 import { useServer, type Extra } from "graphql-ws/use/ws";
 import { parse, specifiedRules, validate, type GraphQLError, type GraphQLSchema } from "graphql";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Services } from "../app/services.js";
-import { Topic } from "../platform/event-bus.js";
+import type { Services } from "../platform/services.js";
 import { SlowConsumerError } from "../platform/live.js";
-import type { AccessClaims } from "../services/accounts/session.service.js";
+import { AUTH_FAILURES, authenticate, endOnExpiryOrRevoke, tokenOfParams, type AccessClaims } from "../platform/user-token.js";
 import { contextFor } from "./context.js";
 import { formatError } from "./errors.js";
 import { aliasLimit, checkCost, depthLimit } from "./limits.js";
@@ -23,20 +22,13 @@ interface Session {
 }
 type Extras = Extra & { session?: Session };
 
-function tokenFrom(params: Record<string, unknown> | undefined): string | undefined {
-  const raw = params?.authorization ?? params?.Authorization ?? params?.token;
-  if (typeof raw !== "string" || raw.trim() === "") return undefined;
-  return raw.replace(/^Bearer\s+/i, "").trim();
-}
-
 /**
  * graphql-ws at ws://…/graphql on the same HTTP server. Sockets authenticate at connection_init;
- * a socket is closed (4403) when its access token expires or its user logs out, so the client
- * reconnects with a fresh token.
+ * a socket is closed (4401 without a token, 4403 otherwise) when its access token expires or is
+ * revoked, so the client reconnects with a fresh token.
  */
 export function installSubscriptions(app: FastifyInstance, services: Services, schema: GraphQLSchema): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const byUser = new Map<string, Set<{ socket: WebSocket; session: Session; timer: NodeJS.Timeout }>>();
   const log = services.log;
 
   app.server.on("upgrade", (request, socket, head) => {
@@ -47,45 +39,25 @@ export function installSubscriptions(app: FastifyInstance, services: Services, s
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
   });
 
+  // Expiry, logout, password reset, account deletion: the socket closes with the reason's code.
   const track = (socket: WebSocket, session: Session) => {
-    const ttl = Math.max(0, session.claims.exp * 1000 - Date.now());
-    const entry = { socket, session, timer: setTimeout(() => socket.close(CloseCode.Forbidden, "Access token expired"), ttl) };
-    entry.timer.unref();
-    let set = byUser.get(session.claims.userId);
-    if (!set) byUser.set(session.claims.userId, (set = new Set()));
-    set.add(entry);
-    socket.once("close", () => {
-      clearTimeout(entry.timer);
-      set!.delete(entry);
-      if (set!.size === 0) byUser.delete(session.claims.userId);
-    });
+    const stop = endOnExpiryOrRevoke(services.bus, services.sessions, session, (reason) =>
+      socket.close(AUTH_FAILURES[reason].closeCode, AUTH_FAILURES[reason].message),
+    );
+    socket.once("close", stop);
   };
-
-  // Logout, password reset, account deletion: re-check every socket of that user.
-  const unsubscribe = services.bus.subscribe(Topic.SessionsChanged, ({ userId }) => {
-    for (const entry of byUser.get(userId) ?? []) {
-      void services.sessions.verify(entry.session.token).then((result) => {
-        if (!result.ok) entry.socket.close(CloseCode.Forbidden, result.reason === "revoked" ? "Access token revoked" : "Access token no longer valid");
-      });
-    }
-  });
 
   const server = useServer<Record<string, unknown>, { session?: Session }>(
     {
       schema,
       onConnect: async (ctx: Context<Record<string, unknown>, Extras>) => {
-        const token = tokenFrom(ctx.connectionParams);
         const socket = ctx.extra.socket;
-        if (!token) {
-          socket.close(CloseCode.Unauthorized, "Missing access token: send connectionParams.authorization");
+        const auth = await authenticate(services.sessions, tokenOfParams(ctx.connectionParams));
+        if (!auth.ok) {
+          socket.close(AUTH_FAILURES[auth.reason].closeCode, AUTH_FAILURES[auth.reason].message);
           return false;
         }
-        const result = await services.sessions.verify(token);
-        if (!result.ok) {
-          socket.close(CloseCode.Forbidden, result.reason === "expired" ? "Access token expired" : result.reason === "revoked" ? "Access token revoked" : "Invalid access token");
-          return false;
-        }
-        const session = { token, claims: result.claims, ip: ctx.extra.request.socket.remoteAddress ?? "" };
+        const session = { token: auth.token, claims: auth.claims, ip: ctx.extra.request.socket.remoteAddress ?? "" };
         (ctx.extra as { session?: Session }).session = session;
         track(socket, session);
         return true;
@@ -140,7 +112,6 @@ export function installSubscriptions(app: FastifyInstance, services: Services, s
 
   return {
     async close() {
-      unsubscribe();
       for (const socket of wss.clients) socket.close(1001, "Server shutting down");
       await server.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { GraphQLSchema } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/fastify";
-import type { Services } from "../app/services.js";
+import type { Services } from "../platform/services.js";
+import { AUTH_FAILURES, authenticate, bearerOf, endOnExpiryOrRevoke } from "../platform/user-token.js";
 import { contextFor, type GqlContext } from "./context.js";
 import { formatError } from "./errors.js";
 
@@ -10,22 +11,20 @@ const unauthorized = (message: string) =>
 
 /**
  * The same subscriptions over Server-Sent Events (graphql-sse, "distinct connections" mode) at
- * /graphql/stream, for clients that cannot hold a WebSocket. Authenticated by the Bearer header.
+ * /graphql/stream, for clients that cannot hold a WebSocket. Authenticated by the Bearer header;
+ * a stream ends when that token expires or is revoked, as a WebSocket is closed.
  */
 export function installSse(app: FastifyInstance, services: Services, schema: GraphQLSchema): void {
   const format = formatError(services.log);
   const handler = createHandler<GqlContext & Record<PropertyKey, unknown>>({
     schema,
     authenticate: async (req) => {
-      const header = req.headers.get("authorization") ?? "";
-      const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-      if (!token) return unauthorized("Sign in: send Authorization: Bearer <access token>");
-      const result = await services.sessions.verify(token);
-      if (!result.ok) return unauthorized(result.reason === "expired" ? "Access token expired: refresh it" : "Access token is invalid or revoked");
-      return result.claims.jti;
+      const auth = await authenticate(services.sessions, bearerOf(req.headers.get("authorization")));
+      if (!auth.ok) return unauthorized(AUTH_FAILURES[auth.reason].message);
+      return auth.claims.jti;
     },
     context: async (req) => {
-      const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+      const token = bearerOf(req.headers.get("authorization"));
       return (await contextFor(services, token, req.raw.ip)) as GqlContext & Record<PropertyKey, unknown>;
     },
     onNext: (_ctx, _req, result) => (result.errors ? ({ ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } as never) : result),
@@ -34,6 +33,20 @@ export function installSse(app: FastifyInstance, services: Services, schema: Gra
     url: "/graphql/stream",
     method: ["GET", "POST", "PUT", "DELETE"],
     config: { rateLimit: false }, // a stream is one long request; GraphQL limits apply inside
-    handler: (request, reply) => handler(request, reply),
+    handler: async (request, reply) => {
+      // A stream ends when its token expires or is revoked: a last error result, then complete.
+      const auth = await authenticate(services.sessions, bearerOf(request.headers.authorization));
+      if (auth.ok) {
+        const stop = endOnExpiryOrRevoke(services.bus, services.sessions, auth, (reason) => {
+          const res = reply.raw;
+          if (res.writableEnded || !res.headersSent) return;
+          const error = { errors: [{ message: AUTH_FAILURES[reason].message, extensions: { code: "UNAUTHENTICATED" } }] };
+          res.end(`event: next\ndata: ${JSON.stringify(error)}\n\nevent: complete\ndata: \n\n`);
+          request.raw.destroy();
+        });
+        reply.raw.once("close", stop);
+      }
+      return handler(request, reply);
+    },
   });
 }

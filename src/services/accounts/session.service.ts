@@ -4,16 +4,9 @@ import type { Pool } from "pg";
 import { LruMap } from "toad-cache";
 import { LoadingCache } from "../../platform/loading-cache.js";
 import { Topic, type EventBus } from "../../platform/event-bus.js";
+import type { AccessClaims, TokenVerifier, VerifyResult } from "../../platform/user-token.js";
 
-export interface AccessClaims {
-  userId: string;
-  jti: string;
-  /** Issued-at in epoch milliseconds (the `iat_ms` claim), expiry in epoch seconds. */
-  iatMs: number;
-  exp: number;
-}
-
-export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: "expired" | "invalid" | "revoked"; claims?: AccessClaims };
+export type { AccessClaims, VerifyResult };
 
 interface UserSessions {
   validAfter: number; // epoch ms; tokens issued before are refused
@@ -25,7 +18,7 @@ interface UserSessions {
  * deny-list by jti, "log out everywhere" after a password reset) are cached per user, loaded once
  * from the database and kept current by SessionsChanged events (across processes with Redis).
  */
-export class SessionService {
+export class SessionService implements TokenVerifier {
   private readonly key: Uint8Array;
   /** Revocations per user, loaded once and forgotten on SessionsChanged. */
   private readonly users = new LoadingCache<string, UserSessions>({ max: 50_000, load: (userId) => this.loadSessions(userId) });
