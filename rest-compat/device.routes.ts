@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Services } from "../src/app/services.js";
+import type { Services } from "../src/platform/services.js";
 import { UUID_RE } from "../src/platform/ids.js";
 import type { DeviceInfo } from "../src/services/devices/device-directory.service.js";
-import { mergedOf } from "../src/services/telemetry/device-state.model.js";
-import { badInput, forbidden, notFound } from "../src/platform/errors.js";
+import { badInput } from "../src/platform/errors.js";
 import { LONG_POLL_MAX_SECONDS } from "../src/services/telemetry/long-poll.service.js";
-import { deviceTokenOf, validateReportData } from "../src/services/telemetry/report-validation.js";
+import { deviceTokenOf } from "../src/services/telemetry/report-validation.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -29,10 +28,7 @@ function tokenOf(request: FastifyRequest): string | undefined {
 
 /** The device of the request's token, looked up once per request (memory after the first time). */
 export function resolveDevice(services: Services, request: FastifyRequest): Promise<DeviceInfo | undefined> {
-  request.deviceAuth ??= (async () => {
-    const token = tokenOf(request);
-    return token === undefined ? undefined : services.directory.findByToken(token);
-  })();
+  request.deviceAuth ??= (async () => services.ingest.authenticate(tokenOf(request)))();
   return request.deviceAuth;
 }
 
@@ -44,56 +40,40 @@ function objectBody(request: FastifyRequest): Record<string, unknown> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The firmware's endpoints, byte for byte as contract/rest-compat.md. */
+/**
+ * The firmware's endpoints, byte for byte as contract/rest-compat.md. Each handler parses the
+ * request, calls the ingest core and shapes its answer; nothing else happens here.
+ */
 export function deviceRoutes(app: FastifyInstance, services: Services): void {
   const config = { deviceRoute: true };
-  const limits = services.config.limits;
+  const { ingest } = services;
 
   app.post<{ Params: { device_id: string } }>("/devices/:device_id/telemetry", { config }, async (request) => {
     const id = request.params.device_id;
     if (!UUID_RE.test(id)) throw badInput("device id is malformed: expected a UUID");
     const body = objectBody(request);
-    if (!(await services.directory.findById(id))) throw notFound("Device not found");
-    const device = await resolveDevice(services, request);
-    if (!device || device.id !== id.toLowerCase()) throw forbidden("Invalid device token");
-    const data = validateReportData(body.data, limits);
-    const at = Date.now();
-    const state = await services.state.report(device, data, at);
-    services.presence.touch(device, at);
-    return { message: "ok", device_id: device.id, data: mergedOf(state), timestamp: iso(at) };
+    const device = await ingest.authorize(id, await resolveDevice(services, request));
+    const receipt = await ingest.report(device, body.data);
+    return { message: "ok", device_id: receipt.deviceId, data: receipt.merged, timestamp: iso(receipt.at) };
   });
 
   app.post("/telemetry", { config }, async (request) => {
     const body = objectBody(request);
-    const device = await resolveDevice(services, request);
-    if (!device) throw forbidden("Invalid device token");
-    const data = validateReportData(body.data, limits);
-    const at = Date.now();
-    const state = await services.state.report(device, data, at);
-    services.presence.touch(device, at);
-    const merged = mergedOf(state);
+    const receipt = await ingest.report(await resolveDevice(services, request), body.data);
     // Key-bound widgets show the device's latest reported values, so "updating the widgets" needs no
     // write here; webhooks for telemetry_update listen to the TelemetryReported event.
-    return { message: "ok", device_id: device.id, led: ledOf(merged), updated_data: merged, timestamp: iso(at) };
+    return { message: "ok", device_id: receipt.deviceId, led: ledOf(receipt.merged), updated_data: receipt.merged, timestamp: iso(receipt.at) };
   });
 
   app.get<{ Querystring: { wait?: string } }>("/telemetry/latest", { config }, async (request, reply) => {
     const wait = waitOf(request.query.wait);
     const device = await resolveDevice(services, request);
-    if (!device) throw forbidden("Invalid device token");
-    services.presence.touch(device);
+    const gone = new AbortController();
+    request.raw.once("close", () => gone.abort());
+    const answer = await ingest.poll(device, wait, gone.signal);
     // Advertises the long poll; firmware that does not know the header ignores it.
     reply.header("x-long-poll-max", String(LONG_POLL_MAX_SECONDS));
-    let state;
-    if (wait === 0) {
-      state = await services.state.poll(device);
-    } else {
-      const gone = new AbortController();
-      request.raw.once("close", () => gone.abort());
-      state = await services.longPoll.poll(device, wait, gone.signal);
-      services.presence.touch(device);
-    }
-    return { device_id: device.id, data: mergedOf(state), timestamp: state.reportedAt === null ? null : iso(state.reportedAt) };
+    return { device_id: answer.deviceId, data: answer.merged, timestamp: answer.reportedAt === null ? null : iso(answer.reportedAt) };
   });
 }
 

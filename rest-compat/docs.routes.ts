@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../src/app/services.js";
+import type { Services } from "../src/platform/services.js";
 import { IDE_ASSET_PREFIX } from "../src/schema/ide.js";
 import { openApiDocument, type JsonObject, type OpenApiDocument, type OpenApiOperation } from "./openapi.js";
 

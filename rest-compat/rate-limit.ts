@@ -1,7 +1,7 @@
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
-import type { Services } from "../src/app/services.js";
+import type { Services } from "../src/platform/services.js";
 import { AppError } from "../src/platform/errors.js";
 import { resolveDevice } from "./device.routes.js";
 

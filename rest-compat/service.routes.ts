@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../src/app/services.js";
+import type { Services } from "../src/platform/services.js";
 import { VERSION } from "../src/platform/version.js";
 
 const HEALTH_TIMEOUT_MS = 1500;

@@ -12,7 +12,7 @@ import {
   type GraphQLInputType,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appSchema } from "../src/schema/build.js";
+import { appSchema } from "../src/app/schema.js";
 import { addDevice, gql, signUp, type Account } from "./helpers/graphql.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 import { subscribe } from "./helpers/ws.js";

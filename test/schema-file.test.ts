@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { appSchema, printedSchema } from "../src/schema/build.js";
+import { appSchema, printedSchema } from "../src/app/schema.js";
 
 describe("schema.graphql", () => {
   it("is committed and matches the code (run `npm run schema` after an API change)", async () => {

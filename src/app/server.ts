@@ -2,11 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import type { DataSource } from "typeorm";
-import { appRoutes } from "../../rest-compat/app.routes.js";
 import { docsRoutes } from "../../rest-compat/docs.routes.js";
-import { notificationStreamRoutes } from "../../rest-compat/notifications-stream.routes.js";
-import { widgetRoutes } from "../../rest-compat/widget.routes.js";
-import { deviceRoutes } from "../../rest-compat/device.routes.js";
 import { installErrorHandler, redactUrl } from "../../rest-compat/errors.js";
 import { installRateLimit } from "../../rest-compat/rate-limit.js";
 import { serviceRoutes } from "../../rest-compat/service.routes.js";
@@ -15,6 +11,8 @@ import { createDataSource } from "../platform/db/data-source.js";
 import { startEmbedded, type EmbeddedDatabase } from "../platform/db/embedded.js";
 import { installGraphQL } from "../schema/apollo.js";
 import { ideRoutes } from "../schema/ide.js";
+import { entities, migrations, routes } from "./modules.js";
+import { appSchema } from "./schema.js";
 import { createServices, type Services } from "./services.js";
 
 export interface RunningServer {
@@ -67,13 +65,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     reply.status(404).send({ detail: `Not found: ${request.method} ${redactUrl(request.url).split("?")[0]}` });
   });
   serviceRoutes(app, services);
-  deviceRoutes(app, services);
-  appRoutes(app, services);
-  widgetRoutes(app, services);
-  notificationStreamRoutes(app, services);
+  for (const route of routes) route(app, services);
   docsRoutes(app, services);
   ideRoutes(app);
-  await installGraphQL(app, services);
+  await installGraphQL(app, services, await appSchema());
   return app;
 }
 
@@ -91,7 +86,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       embedded = await startEmbedded(config.dataDir, config.embeddedPgPort, log);
       url = embedded.url;
     }
-    dataSource = createDataSource(url, config.dbPoolSize);
+    dataSource = createDataSource(url, config.dbPoolSize, { entities, migrations });
     await dataSource.initialize();
     const applied = await dataSource.runMigrations({ transaction: "each" });
     if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, "migrations applied");

@@ -1,4 +1,4 @@
-import { AllowList } from "../services/automation/webhooks/ssrf.js";
+import { AllowList } from "./net.js";
 
 /**
  * The one place the environment is read. Every variable is validated at start; a bad value stops the

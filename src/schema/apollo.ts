@@ -2,8 +2,8 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../app/services.js";
-import { appSchema } from "./build.js";
+import type { Services } from "../platform/services.js";
+import type { GraphQLSchema } from "graphql";
 import { httpContext, type GqlContext } from "./context.js";
 import { serveIde } from "./ide.js";
 import { installSubscriptions } from "./realtime.js";
@@ -23,9 +23,8 @@ const costPlugin: ApolloServerPlugin<GqlContext> = {
 };
 
 /** The app's API at POST /graphql, on the same HTTP server and port as the REST compat layer. */
-export async function installGraphQL(app: FastifyInstance, services: Services): Promise<ApolloServer<GqlContext>> {
+export async function installGraphQL(app: FastifyInstance, services: Services, schema: GraphQLSchema): Promise<ApolloServer<GqlContext>> {
   const production = services.config.nodeEnv === "production";
-  const schema = await appSchema();
   const realtime = installSubscriptions(app, services, schema);
   installSse(app, services, schema);
   const apollo = new ApolloServer<GqlContext>({

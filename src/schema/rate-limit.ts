@@ -62,3 +62,10 @@ export function RateLimited(rule: RateLimitRule): MethodDecorator {
     return next();
   });
 }
+
+declare module "../platform/services.js" {
+  interface Services {
+    /** Per-operation budgets of the GraphQL API (login, register, commands...), created by the app. */
+    readonly gqlRateLimiter: GqlRateLimiter;
+  }
+}

@@ -42,7 +42,7 @@ describe("one loading cache: a change elsewhere wins over a load in flight", () 
   it("StateWriter.read: a remote change during a load is seen by the next read, not the old row", async () => {
     const device = await createDevice(server, owner);
     const held = heldPool(server.services.pool);
-    const writer = new StateWriter(held.pool, () => undefined);
+    const writer = new StateWriter(held.pool);
     const first = writer.read(device.id); // reads the row without desired values, then is held
     await held.read;
     // Another process commits a command and its event arrives here: forget.

@@ -2,9 +2,10 @@ import "reflect-metadata";
 import type { Pool } from "pg";
 import { DataSource } from "typeorm";
 import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver.js";
-import { entities, migrations } from "../../entities/index.js";
 
-export function createDataSource(url: string, poolSize: number): DataSource {
+/** The app passes every module's entities and migrations (`src/app/modules.ts`). */
+export function createDataSource(url: string, poolSize: number, schema: { entities: Function[]; migrations: Function[] }): DataSource {
+  const { entities, migrations } = schema;
   return new DataSource({
     type: "postgres",
     url,

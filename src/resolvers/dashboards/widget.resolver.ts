@@ -9,7 +9,8 @@ import { JSONScalar } from "../../schema/scalars.js";
 import { isOutput } from "../../services/dashboards/widget.rules.js";
 import { widgetsOfDashboard } from "./dashboard.resolver.js";
 import { CreateWidgetInput, UpdateWidgetInput } from "./dashboard.inputs.js";
-import { deviceLoader, stateLoader } from "../devices/device.resolver.js";
+import { deviceLoader } from "../devices/device.resolver.js";
+import { stateLoader } from "../telemetry/device-state.resolver.js";
 
 /** Widgets by id, only the caller's: anything else loads as null. */
 function widgetLoader(ctx: GqlContext) {

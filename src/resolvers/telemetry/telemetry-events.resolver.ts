@@ -3,7 +3,7 @@ import { Topic } from "../../platform/event-bus.js";
 import type { JsonValue } from "../../platform/json.js";
 import { DateTimeScalar, JSONObjectScalar } from "../../schema/scalars.js";
 import { deviceEvents, DeviceFilterArgs, type DeviceEventData } from "../devices/device-events.resolver.js";
-import { DeviceState } from "../devices/device.inputs.js";
+import { DeviceState } from "./device-state.inputs.js";
 
 @ObjectType()
 export class TelemetryEvent {

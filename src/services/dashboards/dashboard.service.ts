@@ -1,8 +1,9 @@
-import { In, type DataSource, type EntityManager } from "typeorm";
+import { In, type DataSource } from "typeorm";
 import { Dashboard } from "../../entities/dashboard.entity.js";
 import { Widget } from "../../entities/widget.entity.js";
 import type { EventBus } from "../../platform/event-bus.js";
-import { publishWidget } from "./widget.service.js";
+import { publishWidget } from "./widget-events.js";
+import { lockDashboard } from "./dashboard-layout.js";
 import { badInput, notFound } from "../../platform/errors.js";
 import { checkOptionalText, checkSize, checkText, idOf } from "./widget.rules.js";
 
@@ -20,23 +21,6 @@ export interface LayoutItem {
 const MAX_DASHBOARDS = 100;
 const DESCRIPTION_MAX = 500;
 const dashboardNotFound = () => notFound("Dashboard not found");
-
-/** Locks the caller's dashboard row for the transaction: widget positions change only under it. */
-export async function lockDashboard(m: EntityManager, ownerId: string, id: string | undefined): Promise<string> {
-  const rows: Array<{ id: string }> = id ? await m.query(`SELECT id FROM dashboards WHERE id = $1 AND owner_id = $2 FOR UPDATE`, [id, ownerId]) : [];
-  if (rows.length === 0) throw dashboardNotFound();
-  return rows[0]!.id;
-}
-
-/** Positions 0..n-1 in the current order, closing gaps (a deleted device takes its widgets along). */
-export async function renumber(m: EntityManager, dashboardId: string): Promise<void> {
-  await m.query(
-    `UPDATE widgets w SET position = r.n - 1
-       FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS n FROM widgets WHERE dashboard_id = $1) r
-      WHERE w.id = r.id AND w.position <> r.n - 1`,
-    [dashboardId],
-  );
-}
 
 /** Dashboards of one owner; every method checks ownership first and answers NOT_FOUND otherwise. */
 export class DashboardService {

@@ -1,12 +1,13 @@
 import { In, type DataSource, type EntityManager } from "typeorm";
 import type { JsonValue } from "../../platform/json.js";
 import { Widget } from "../../entities/widget.entity.js";
-import { lockDashboard, renumber } from "./dashboard.service.js";
+import { lockDashboard, renumber } from "./dashboard-layout.js";
+import { publishWidget } from "./widget-events.js";
 import type { DeviceDirectory } from "../devices/device-directory.service.js";
 import type { DeviceStateData } from "../telemetry/device-state.model.js";
 import type { DeviceStateService } from "../telemetry/device-state.service.js";
 import { badInput, notFound } from "../../platform/errors.js";
-import { Topic, type EventBus, type WidgetSnapshot } from "../../platform/event-bus.js";
+import type { EventBus } from "../../platform/event-bus.js";
 import {
   checkConfig,
   checkKey,
@@ -65,30 +66,6 @@ function groupBy(widgets: Widget[], key: "dashboardId" | "deviceId"): Map<string
  * Widgets: binding rules, layout slots and the switch of output widgets. Ownership is checked before
  * anything else; another user's dashboard, device or widget is NOT_FOUND.
  */
-export function snapshotOfWidget(w: Widget): WidgetSnapshot {
-  return {
-    id: w.id,
-    ownerId: w.ownerId,
-    dashboardId: w.dashboardId,
-    deviceId: w.deviceId,
-    type: w.type,
-    label: w.label,
-    key: w.key,
-    virtualPin: w.virtualPin,
-    config: w.config as Record<string, JsonValue>,
-    order: w.order,
-    width: w.width,
-    height: w.height,
-    createdAt: new Date(w.createdAt).toISOString(),
-    updatedAt: new Date(w.updatedAt).toISOString(),
-  };
-}
-
-/** Tells widgetUpdated subscribers; called after the commit. */
-export function publishWidget(bus: EventBus, widget: Widget, deleted: boolean): void {
-  bus.publish(Topic.WidgetChanged, { ownerId: widget.ownerId, dashboardId: widget.dashboardId, widget: snapshotOfWidget(widget), deleted });
-}
-
 export class WidgetService {
   constructor(
     private readonly dataSource: DataSource,

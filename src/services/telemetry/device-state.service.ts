@@ -1,3 +1,4 @@
+import type { Pool } from "pg";
 import type { JsonValue } from "../../platform/json.js";
 import type { DeviceInfo } from "../devices/device-directory.service.js";
 import {
@@ -12,12 +13,13 @@ import {
 } from "./device-state.model.js";
 import { Topic, type EventBus, type StateSnapshot } from "../../platform/event-bus.js";
 import { notFound } from "../../platform/errors.js";
-import type { HistoryRow, StateWriter } from "./state-writer.js";
+import { StateWriter, type HistoryRow } from "./state-writer.js";
 
-type Outcome =
-  | { kind: "report"; ownerId: string; data: Values; at: number; confirmed: string[]; overridden: string[] }
-  | { kind: "desired"; ownerId: string }
-  | { kind: "delivered" };
+/** What a report changed, besides the state: the keys it confirmed and the commands it overrode. */
+interface ReportResult {
+  confirmed: string[];
+  overridden: string[];
+}
 
 export function snapshotOf(state: DeviceStateData): StateSnapshot {
   return {
@@ -46,58 +48,43 @@ function historyOf(deviceId: string, data: Values, at: number): HistoryRow[] {
  * goes through these methods.
  */
 export class DeviceStateService {
-  constructor(
-    private readonly writer: StateWriter,
-    private readonly bus: EventBus,
-  ) {}
+  /** The group-commit writer; owned here so every change goes through the methods below. */
+  private readonly writer: StateWriter;
 
-  /** Publishes the events of committed changes; called by the writer after each commit. */
-  onCommitted(results: Array<{ state: DeviceStateData; result: unknown }>): void {
-    for (const { state, result } of results) {
-      const outcome = result as Outcome | undefined;
-      if (!outcome || outcome.kind === "delivered") continue;
-      if (outcome.kind === "report") {
-        this.bus.publish(Topic.TelemetryReported, {
-          deviceId: state.deviceId,
-          ownerId: outcome.ownerId,
-          data: outcome.data,
-          timestamp: new Date(outcome.at).toISOString(),
-        });
-      }
-      this.bus.publish(Topic.DeviceStateChanged, {
-        deviceId: state.deviceId,
-        ownerId: outcome.ownerId,
-        state: snapshotOf(state),
-        confirmed: outcome.kind === "report" ? outcome.confirmed : [],
-        overridden: outcome.kind === "report" ? outcome.overridden : [],
-        commanded: outcome.kind === "desired",
-      });
-    }
+  constructor(
+    pool: Pool,
+    private readonly bus: EventBus,
+  ) {
+    this.writer = new StateWriter(pool);
   }
 
   /** Store a report durably; resolves with the state after it (merged is what the device should apply). */
   async report(device: DeviceInfo, data: Values, at: number): Promise<DeviceStateData> {
-    const { state } = await this.writer.submit<Outcome>({
+    const { state, result } = await this.writer.submit<ReportResult>({
       deviceId: device.id,
       run: (current) => {
         const { next, confirmed, overridden } = applyReport(current, data, at);
-        return {
-          next,
-          history: historyOf(device.id, data, at),
-          result: { kind: "report", ownerId: device.ownerId, data, at, confirmed, overridden },
-        };
+        return { next, history: historyOf(device.id, data, at), result: { confirmed, overridden } };
       },
     });
+    // Events only after the commit: a subscriber never sees what a crash could still undo.
+    this.bus.publish(Topic.TelemetryReported, { deviceId: device.id, ownerId: device.ownerId, data, timestamp: new Date(at).toISOString() });
+    this.publishState(device, state, { confirmed: result.confirmed, overridden: result.overridden, commanded: false });
     return state;
   }
 
   /** Commands for a device: they become desired values the device picks up on its next poll. */
   async setDesired(device: DeviceInfo, values: Record<string, JsonValue>, at = Date.now()): Promise<DeviceStateData> {
-    const { state } = await this.writer.submit<Outcome>({
+    const { state } = await this.writer.submit<null>({
       deviceId: device.id,
-      run: (current) => ({ next: applyDesired(current, values, at), result: { kind: "desired", ownerId: device.ownerId } }),
+      run: (current) => ({ next: applyDesired(current, values, at), result: null }),
     });
+    this.publishState(device, state, { confirmed: [], overridden: [], commanded: true });
     return state;
+  }
+
+  private publishState(device: DeviceInfo, state: DeviceStateData, change: { confirmed: string[]; overridden: string[]; commanded: boolean }): void {
+    this.bus.publish(Topic.DeviceStateChanged, { deviceId: state.deviceId, ownerId: device.ownerId, state: snapshotOf(state), ...change });
   }
 
   getMany(deviceIds: readonly string[]): Promise<Map<string, DeviceStateData>> {
@@ -119,11 +106,11 @@ export class DeviceStateService {
     const state = await this.get(device.id);
     if (hasUndelivered(state)) {
       this.writer
-        .submit<Outcome>({
+        .submit<null>({
           deviceId: device.id,
           run: (current) => {
             const next = applyDelivered(current, at);
-            return next ? { next, result: { kind: "delivered" } } : null;
+            return next ? { next, result: null } : null;
           },
         })
         .catch(() => undefined); // if the mark is lost, a differing report counts as stale: the command stays pending

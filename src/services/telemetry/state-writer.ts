@@ -55,10 +55,7 @@ export class StateWriter {
   private readonly busy = new Set<string>();
   private scheduled = false;
 
-  constructor(
-    private readonly pool: Pool,
-    private readonly onCommitted: (results: Array<{ state: DeviceStateData; result: unknown }>) => void,
-  ) {}
+  constructor(private readonly pool: Pool) {}
 
   submit<R>(mutation: Mutation<R>): Promise<{ state: DeviceStateData; result: R }> {
     return new Promise((resolve, reject) => {
@@ -168,7 +165,6 @@ export class StateWriter {
         if (conflicted.has(id) || !base.has(id)) this.cache.forget(id);
         else this.cache.set(id, working.get(id)!);
       }
-      const committed: Array<{ state: DeviceStateData; result: unknown }> = [];
       const retry: Queued[] = [];
       batch.forEach((q, i) => {
         const outcome = outcomes[i];
@@ -177,12 +173,10 @@ export class StateWriter {
           if (++q.attempts >= MAX_ATTEMPTS) return q.reject(new AppError("CONFLICT", "Device state is changing too fast; retry"));
           return retry.push(q);
         }
-        committed.push(outcome);
         q.resolve(outcome);
       });
       // Retried mutations go first so a device's changes keep their order.
       if (retry.length > 0) this.queue.unshift(...retry);
-      if (committed.length > 0) this.onCommitted(committed);
     } catch (error) {
       // The outcome of a failed COMMIT is unknown: forget these devices and read them again.
       for (const id of ids) this.cache.forget(id);

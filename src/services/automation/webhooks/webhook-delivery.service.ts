@@ -7,7 +7,7 @@ import { WebhookDeliveryStatus } from "../../../entities/webhook-delivery.entity
 import { WebhookEvent } from "../../../entities/webhook.entity.js";
 import { VERSION } from "../../../platform/version.js";
 import { UUID_RE } from "../../../platform/ids.js";
-import type { CoreServices } from "../../../app/services.js";
+import type { PlatformServices } from "../../../platform/services.js";
 import { Topic, type EventBus } from "../../../platform/event-bus.js";
 import { JobQueue } from "../../../platform/jobs.js";
 import type { NotificationService } from "../../notifications/notification.service.js";
@@ -282,7 +282,7 @@ export class WebhookDeliveryService {
  * The service with its own worker pool, listening to the bus. The pool starts at once (its tasks are
  * registered here): graphile-worker copes with the main pool migrating its schema at the same time.
  */
-export function createWebhookDeliveries(core: CoreServices, webhooks: WebhookService, notifications: NotificationService): WebhookDeliveryService {
+export function createWebhookDeliveries(core: PlatformServices, webhooks: WebhookService, notifications: NotificationService): WebhookDeliveryService {
   const url = (core.dataSource.options as { url?: string }).url;
   if (!url) throw new Error("webhook deliveries need the database URL of the data source");
   const log = core.log.child({ area: "webhooks" });

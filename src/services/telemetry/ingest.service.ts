@@ -1,0 +1,83 @@
+import { badInput, forbidden, notFound } from "../../platform/errors.js";
+import type { DeviceDirectory, DeviceInfo } from "../devices/device-directory.service.js";
+import type { PresenceService } from "../devices/presence.service.js";
+import { mergedOf, type Values } from "./device-state.model.js";
+import type { DeviceStateService } from "./device-state.service.js";
+import { LONG_POLL_MAX_SECONDS, type LongPollService } from "./long-poll.service.js";
+import { validateReportData, type ReportLimits } from "./report-validation.js";
+
+/** What a transport answers after a report. */
+export interface ReportReceipt {
+  readonly deviceId: string;
+  /** The merged state after the report: what the device should apply. */
+  readonly merged: Values;
+  /** Server time of the report, epoch ms. */
+  readonly at: number;
+}
+
+/** What a transport answers to a poll. */
+export interface PollAnswer {
+  readonly deviceId: string;
+  readonly merged: Values;
+  /** When the device last reported, epoch ms; null before its first report. */
+  readonly reportedAt: number | null;
+}
+
+/**
+ * The one entry of every device transport (HTTP V2 and legacy, later MQTT): an authenticated device
+ * and a report, or a poll with an optional wait. Validation, the state model, history, presence and
+ * every event (subscriptions, rules, webhooks listen to them) happen behind it; a transport only
+ * parses its own framing, calls this and shapes the answer.
+ */
+export class IngestService {
+  constructor(
+    private readonly directory: DeviceDirectory,
+    private readonly state: DeviceStateService,
+    private readonly presence: PresenceService,
+    private readonly longPoll: LongPollService,
+    private readonly limits: ReportLimits,
+  ) {}
+
+  /** The device a token belongs to; undefined for an unknown token. */
+  authenticate(token: string | undefined): Promise<DeviceInfo | undefined> {
+    return token === undefined ? Promise.resolve(undefined) : this.directory.findByToken(token);
+  }
+
+  /**
+   * The device a request names, checked against the device its token authenticated: an unknown id
+   * is NOT_FOUND, a token of another device (or none) is FORBIDDEN.
+   */
+  async authorize(deviceId: string, device: DeviceInfo | undefined): Promise<DeviceInfo> {
+    if (!(await this.directory.findById(deviceId))) throw notFound("Device not found");
+    if (!device || device.id !== deviceId.toLowerCase()) throw forbidden("Invalid device token");
+    return device;
+  }
+
+  /** Validates and stores a report durably; resolves once it is committed. */
+  async report(device: DeviceInfo | undefined, data: unknown): Promise<ReportReceipt> {
+    if (!device) throw forbidden("Invalid device token");
+    const values = validateReportData(data, this.limits);
+    const at = Date.now();
+    const state = await this.state.report(device, values, at);
+    this.presence.touch(device, at);
+    return { deviceId: device.id, merged: mergedOf(state), at };
+  }
+
+  /**
+   * The merged state for a polling device. With `waitSeconds` > 0 (at most LONG_POLL_MAX_SECONDS)
+   * the answer is held until a command arrives, the wait ends or `aborted` fires.
+   */
+  async poll(device: DeviceInfo | undefined, waitSeconds: number, aborted?: AbortSignal): Promise<PollAnswer> {
+    if (!device) throw forbidden("Invalid device token");
+    if (!Number.isInteger(waitSeconds) || waitSeconds < 0) throw badInput("wait must be a whole number of seconds");
+    this.presence.touch(device);
+    const wait = Math.min(waitSeconds, LONG_POLL_MAX_SECONDS);
+    let state;
+    if (wait === 0 || !aborted) state = await this.state.poll(device);
+    else {
+      state = await this.longPoll.poll(device, wait, aborted);
+      this.presence.touch(device); // a held poll is contact too, at its end
+    }
+    return { deviceId: device.id, merged: mergedOf(state), reportedAt: state.reportedAt };
+  }
+}

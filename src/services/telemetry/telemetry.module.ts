@@ -1,0 +1,50 @@
+import { DeviceStateRow } from "../../entities/device-state.entity.js";
+import { Topic } from "../../platform/event-bus.js";
+import { defineModule, type PlatformServices } from "../../platform/services.js";
+import { DeviceStateResolver } from "../../resolvers/telemetry/device-state.resolver.js";
+import { HistoryResolver } from "../../resolvers/telemetry/history.resolver.js";
+import { TelemetryEventsResolver } from "../../resolvers/telemetry/telemetry-events.resolver.js";
+import { deviceRoutes } from "../../../rest-compat/device.routes.js";
+import type { DevicesServices } from "../devices/devices.module.js";
+import { ControlService } from "./control.service.js";
+import { DeviceStateService } from "./device-state.service.js";
+import { HistoryService } from "./history.service.js";
+import { IngestService } from "./ingest.service.js";
+import { LongPollService } from "./long-poll.service.js";
+
+/** Reports, the reported/desired/merged state, commands, long polls and history. */
+export interface TelemetryServices {
+  readonly state: DeviceStateService;
+  readonly control: ControlService;
+  readonly history: HistoryService;
+  readonly longPoll: LongPollService;
+  /** The one entry of every device transport: reports and polls of an authenticated device. */
+  readonly ingest: IngestService;
+}
+
+declare module "../../platform/services.js" {
+  interface Services extends TelemetryServices {}
+}
+
+export const telemetryModule = defineModule({
+  name: "telemetry",
+  entities: [DeviceStateRow],
+  migrations: [],
+  resolvers: [DeviceStateResolver, HistoryResolver, TelemetryEventsResolver],
+  routes: [deviceRoutes],
+  create(deps: PlatformServices & DevicesServices): TelemetryServices {
+    const { pool, bus, config, devices, directory, presence } = deps;
+    const state = new DeviceStateService(pool, bus);
+    bus.subscribe(Topic.DeviceCredentialsChanged, ({ deviceId }) => state.forget(deviceId));
+    // Another process changed a device: our cached copy is behind; the next read reloads it.
+    bus.subscribe(Topic.DeviceStateChanged, ({ deviceId }, { remote }) => remote && state.forget(deviceId));
+    const longPoll = new LongPollService(state, bus);
+    return {
+      state,
+      control: new ControlService(devices, directory, state, config.limits),
+      history: new HistoryService(pool),
+      longPoll,
+      ingest: new IngestService(directory, state, presence, longPoll, config.limits),
+    };
+  },
+});
