@@ -3,6 +3,7 @@ import type { Services } from "../src/platform/services.js";
 import { UUID_RE } from "../src/platform/ids.js";
 import type { DeviceInfo } from "../src/services/devices/device-directory.service.js";
 import { badInput } from "../src/platform/errors.js";
+import { latestStateDoc, legacyTelemetryDoc, reportTelemetryDoc } from "./openapi/device.docs.js";
 import { LONG_POLL_MAX_SECONDS } from "../src/services/telemetry/long-poll.service.js";
 import { deviceTokenOf } from "../src/services/telemetry/report-validation.js";
 
@@ -48,7 +49,7 @@ export function deviceRoutes(app: FastifyInstance, services: Services): void {
   const config = { deviceRoute: true };
   const { ingest } = services;
 
-  app.post<{ Params: { device_id: string } }>("/devices/:device_id/telemetry", { config }, async (request) => {
+  app.post<{ Params: { device_id: string } }>("/devices/:device_id/telemetry", { config: { ...config, openapi: reportTelemetryDoc } }, async (request) => {
     const id = request.params.device_id;
     if (!UUID_RE.test(id)) throw badInput("device id is malformed: expected a UUID");
     const body = objectBody(request);
@@ -57,7 +58,7 @@ export function deviceRoutes(app: FastifyInstance, services: Services): void {
     return { message: "ok", device_id: receipt.deviceId, data: receipt.merged, timestamp: iso(receipt.at) };
   });
 
-  app.post("/telemetry", { config }, async (request) => {
+  app.post("/telemetry", { config: { ...config, openapi: legacyTelemetryDoc } }, async (request) => {
     const body = objectBody(request);
     const receipt = await ingest.report(await resolveDevice(services, request), body.data);
     // Key-bound widgets show the device's latest reported values, so "updating the widgets" needs no
@@ -65,7 +66,7 @@ export function deviceRoutes(app: FastifyInstance, services: Services): void {
     return { message: "ok", device_id: receipt.deviceId, led: ledOf(receipt.merged), updated_data: receipt.merged, timestamp: iso(receipt.at) };
   });
 
-  app.get<{ Querystring: { wait?: string } }>("/telemetry/latest", { config }, async (request, reply) => {
+  app.get<{ Querystring: { wait?: string } }>("/telemetry/latest", { config: { ...config, openapi: latestStateDoc } }, async (request, reply) => {
     const wait = waitOf(request.query.wait);
     const device = await resolveDevice(services, request);
     const gone = new AbortController();

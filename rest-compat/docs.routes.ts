@@ -2,26 +2,33 @@ import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Services } from "../src/platform/services.js";
 import { IDE_ASSET_PREFIX } from "../src/schema/ide.js";
-import { openApiDocument, type JsonObject, type OpenApiDocument, type OpenApiOperation } from "./openapi.js";
+import { docsDoc } from "./openapi/service.docs.js";
+import { openApiDocument, routeDocs, type JsonObject, type OpenApiDocument, type OpenApiOperation } from "./openapi/document.js";
 
 /** GET /docs (readable REST compat documentation) and GET /openapi.json. Never rate limited (exact routes). */
 export function docsRoutes(app: FastifyInstance, services: Services): void {
   const config = { rateLimit: false as const };
-  const document = openApiDocument(services.config);
-  const json = JSON.stringify(document);
-  const html = renderDocs(document);
+  // Built on first use, from the routes registered by then (all of them: the server is listening).
+  let rendered: { json: string; html: string } | undefined;
+  const docs = () => {
+    if (!rendered) {
+      const document = openApiDocument(services.config, routeDocs(app).documented);
+      rendered = { json: JSON.stringify(document), html: renderDocs(document) };
+    }
+    return rendered;
+  };
 
   app.get("/openapi.json", { config }, async (_request, reply) =>
-    reply.header("content-type", "application/json; charset=utf-8").header("cache-control", "no-cache").send(json),
+    reply.header("content-type", "application/json; charset=utf-8").header("cache-control", "no-cache").send(docs().json),
   );
-  app.get("/docs", { config }, async (_request, reply) =>
+  app.get("/docs", { config: { ...config, openapi: docsDoc } }, async (_request, reply) =>
     reply
       .header("content-type", "text/html; charset=utf-8")
       .header("cache-control", "no-cache")
       .header("content-security-policy", DOCS_CSP)
       .header("x-content-type-options", "nosniff")
       .header("referrer-policy", "no-referrer")
-      .send(html),
+      .send(docs().html),
   );
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { AUTH_FAILURES, authenticate, bearerOf, endOnExpiryOrRevoke } from "../src/platform/user-token.js";
 import type { Services } from "../src/platform/services.js";
 import { Topic } from "../src/platform/event-bus.js";
+import { notificationStreamDoc } from "./openapi/app.docs.js";
 
 const KEEP_ALIVE_MS = 15_000;
 
@@ -15,7 +16,7 @@ function frame(event: string, data: unknown): string {
  * of the caller. It ends when the token expires or is revoked, like a WebSocket would.
  */
 export function notificationStreamRoutes(app: FastifyInstance, services: Services): void {
-  app.get("/notifications/stream", async (request, reply) => {
+  app.get("/notifications/stream", { config: { openapi: notificationStreamDoc } }, async (request, reply) => {
     const auth = await authenticate(services.sessions, bearerOf(request.headers.authorization));
     if (!auth.ok) return reply.status(AUTH_FAILURES[auth.reason].status).send({ detail: AUTH_FAILURES[auth.reason].message });
     const { userId } = auth.claims;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Services } from "../src/platform/services.js";
 import { VERSION } from "../src/platform/version.js";
+import { healthDoc, indexDoc } from "./openapi/service.docs.js";
 
 const HEALTH_TIMEOUT_MS = 1500;
 
@@ -23,7 +24,7 @@ export function serviceRoutes(app: FastifyInstance, services: Services): void {
   const startedAt = Date.now();
   const config = { rateLimit: false as const };
 
-  app.get("/", { config }, async () => ({
+  app.get("/", { config: { ...config, openapi: indexDoc } }, async () => ({
     message: "ThingsNXT API",
     version: VERSION,
     docs: "/docs",
@@ -31,7 +32,7 @@ export function serviceRoutes(app: FastifyInstance, services: Services): void {
     graphql: "/graphql",
   }));
 
-  app.get("/health", { config }, async (_request, reply) => {
+  app.get("/health", { config: { ...config, openapi: healthDoc } }, async (_request, reply) => {
     const up = await databaseUp(services);
     reply.status(up ? 200 : 503);
     return {

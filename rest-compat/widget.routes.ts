@@ -1,10 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { authenticate, bearerOf, claimsOf } from "../src/platform/user-token.js";
 import type { Services } from "../src/platform/services.js";
+import { widgetStateDoc } from "./openapi/app.docs.js";
 
 /** POST /widgets/{id}/state (the app's old LED switch), over the same service as setWidgetState. */
 export function widgetRoutes(app: FastifyInstance, services: Services): void {
-  app.post<{ Params: { widget_id: string } }>("/widgets/:widget_id/state", async (request) => {
+  app.post<{ Params: { widget_id: string } }>("/widgets/:widget_id/state", { config: { openapi: widgetStateDoc } }, async (request) => {
     // The GraphQL API's token check, so both answer a bad token with the same 401 and reason.
     const owner = claimsOf(await authenticate(services.sessions, bearerOf(request.headers.authorization))).userId;
     const body = request.body;

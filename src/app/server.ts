@@ -5,6 +5,7 @@ import type { DataSource } from "typeorm";
 import { docsRoutes } from "../../rest-compat/docs.routes.js";
 import { installErrorHandler, redactUrl } from "../../rest-compat/errors.js";
 import { installRateLimit } from "../../rest-compat/rate-limit.js";
+import { collectRouteDocs } from "../../rest-compat/openapi/document.js";
 import { serviceRoutes } from "../../rest-compat/service.routes.js";
 import type { Config } from "../platform/config.js";
 import { createDataSource } from "../platform/db/data-source.js";
@@ -59,6 +60,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     }
     done();
   });
+  collectRouteDocs(app); // before any route: /openapi.json is built from what they declare
   installErrorHandler(app);
   await installRateLimit(app, services, services.redis);
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => {
