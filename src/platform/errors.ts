@@ -39,11 +39,19 @@ export class AppError extends Error {
 }
 
 export const badInput = (message: string) => new AppError("BAD_USER_INPUT", message);
-export const notFound = (message: string) => new AppError("NOT_FOUND", message);
-export const forbidden = (message: string) => new AppError("FORBIDDEN", message);
+/** What a client can look up by id; every miss reads the same: "Device not found". */
+export type Resource = "account" | "dashboard" | "device" | "notification" | "rule" | "schedule" | "webhook" | "widget";
+
+/** Unknown ids and ids of someone else are the same NOT_FOUND: existence is never revealed. */
+export const notFound = (what: Resource) => new AppError("NOT_FOUND", `${what[0]!.toUpperCase()}${what.slice(1)} not found`);
+/** A device token that is missing, wrong, or another device's. */
+export const invalidDeviceToken = () => new AppError("FORBIDDEN", "Invalid device token");
 export const unauthenticated = (message: string) => new AppError("UNAUTHENTICATED", message);
 export const unavailable = (message = "Storage is unavailable; nothing was stored, retry later") =>
   new AppError("SERVICE_UNAVAILABLE", message);
+
+/** Every code with its HTTP status, as the README's error table lists them. */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = STATUS;
 
 export function httpStatusOf(code: ErrorCode): number {
   return STATUS[code];

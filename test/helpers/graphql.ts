@@ -15,7 +15,7 @@ export async function gql<T = any>(base: string, query: string, variables: Recor
   return { status: response.status, data: body.data, errors: body.errors };
 }
 
-/** The single error code of a failed operation (fails loudly when there is none). */
+/** The code of the first error of an operation; undefined when it succeeded. */
 export function codeOf(result: GqlResult): string | undefined {
   return result.errors?.[0]?.extensions?.code;
 }

@@ -196,7 +196,7 @@ export class AuthService {
       await db.query(`SELECT 1 FROM device_state WHERE device_id = ANY($1::uuid[]) FOR UPDATE`, [ids]);
       await db.query(`DELETE FROM telemetry WHERE device_id = ANY($1::uuid[])`, [ids]);
       const { rowCount } = await db.query(`DELETE FROM users WHERE id = $1`, [userId]);
-      if (!rowCount) throw notFound("Account not found");
+      if (!rowCount) throw notFound("account");
       return ids;
     });
     for (const deviceId of deviceIds) this.bus.publish(Topic.DeviceCredentialsChanged, { deviceId });

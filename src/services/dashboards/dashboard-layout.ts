@@ -6,7 +6,7 @@ import { notFound } from "../../platform/errors.js";
 /** Locks the caller's dashboard row for the transaction: widget positions change only under it. */
 export async function lockDashboard(m: EntityManager, ownerId: string, id: string | undefined): Promise<string> {
   const rows: Array<{ id: string }> = id ? await m.query(`SELECT id FROM dashboards WHERE id = $1 AND owner_id = $2 FOR UPDATE`, [id, ownerId]) : [];
-  if (rows.length === 0) throw notFound("Dashboard not found");
+  if (rows.length === 0) throw notFound("dashboard");
   return rows[0]!.id;
 }
 

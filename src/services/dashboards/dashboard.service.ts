@@ -20,7 +20,7 @@ export interface LayoutItem {
 
 const MAX_DASHBOARDS = 100;
 const DESCRIPTION_MAX = 500;
-const dashboardNotFound = () => notFound("Dashboard not found");
+const dashboardNotFound = () => notFound("dashboard");
 
 /** Dashboards of one owner; every method checks ownership first and answers NOT_FOUND otherwise. */
 export class DashboardService {
@@ -82,7 +82,7 @@ export class DashboardService {
       const current: Array<{ id: string }> = await m.query(`SELECT id FROM widgets WHERE dashboard_id = $1 ORDER BY position, id`, [dashboardId]);
       const members = new Set(current.map((w) => w.id));
       const listed = layout.map((item) => idOf(item.widgetId));
-      if (listed.some((wid) => wid === undefined || !members.has(wid))) throw notFound("Widget not found");
+      if (listed.some((wid) => wid === undefined || !members.has(wid))) throw notFound("widget");
       if (new Set(listed).size !== listed.length) throw badInput("layout names a widget more than once");
       const sizes = layout.map((item) => ({
         width: item.width == null ? null : checkSize(item.width, "width"),

@@ -49,7 +49,7 @@ export interface WidgetCommand {
   at: number; // epoch ms
 }
 
-const widgetNotFound = () => notFound("Widget not found");
+const widgetNotFound = () => notFound("widget");
 
 /** Groups widgets (already in order) by one of their ids. */
 function groupBy(widgets: Widget[], key: "dashboardId" | "deviceId"): Map<string, Widget[]> {
@@ -63,8 +63,9 @@ function groupBy(widgets: Widget[], key: "dashboardId" | "deviceId"): Map<string
 }
 
 /**
- * Widgets: binding rules, layout slots and the switch of output widgets. Ownership is checked before
- * anything else; another user's dashboard, device or widget is NOT_FOUND.
+ * Widgets: binding rules, layout slots and the switch of output widgets. Every look-up is scoped by
+ * owner, so another user's dashboard, device or widget is NOT_FOUND, the same answer as an unknown
+ * id; input checks that need no row (type, pin syntax) may refuse first with BAD_USER_INPUT.
  */
 export class WidgetService {
   constructor(
@@ -194,7 +195,7 @@ export class WidgetService {
     const rows: Array<{ id: string }> = valid
       ? await m.query(`SELECT id FROM devices WHERE id = $1 AND owner_id = $2 FOR NO KEY UPDATE`, [valid, ownerId])
       : [];
-    if (rows.length === 0) throw notFound("Device not found");
+    if (rows.length === 0) throw notFound("device");
     return rows[0]!.id;
   }
 

@@ -33,7 +33,7 @@ function checkOptional(value: string | null | undefined, field: string): string 
   return trimmed.length === 0 ? null : trimmed;
 }
 
-const deviceNotFound = () => notFound("Device not found");
+const deviceNotFound = () => notFound("device");
 
 /** 32 random bytes, URL-safe: unguessable, so a fast SHA-256 is a sufficient stored form. */
 export function newDeviceToken(): string {
@@ -42,7 +42,8 @@ export function newDeviceToken(): string {
 
 /**
  * Device lifecycle: creation with its state row, token rotation and deletion with everything that
- * hangs off the device. Ownership is the caller's check (the GraphQL layer scopes by owner).
+ * hangs off the device. Every method that takes an owner scopes its SQL by it: another user's device
+ * is not found, exactly like an unknown id.
  */
 export class DeviceService {
   constructor(
@@ -115,7 +116,10 @@ export class DeviceService {
     });
   }
 
-  /** A new token; the old one fails from the moment this returns, in every process. */
+  /**
+   * A new token. The old one fails in this process from the moment this returns; other processes
+   * drop it when the DeviceCredentialsChanged event reaches them over Redis (milliseconds).
+   */
   async rotateToken(deviceId: string, ownerId: string): Promise<string | undefined> {
     const token = newDeviceToken();
     const { rowCount } = await this.pool.query(`UPDATE devices SET token_hash = $1, updated_at = now() WHERE id = $2 AND owner_id = $3`, [

@@ -74,7 +74,7 @@ function toNotification(row: Row): Notification {
   });
 }
 
-const notificationNotFound = () => notFound("Notification not found");
+const notificationNotFound = () => notFound("notification");
 
 /** A user's notifications: stored by `notify` (called by other services), read and cleared by the app. */
 export class NotificationService {

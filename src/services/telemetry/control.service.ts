@@ -23,10 +23,10 @@ export class ControlService {
     if (deviceIds.length === 0) throw badInput("deviceIds is empty");
     if (deviceIds.length > 500) throw badInput("at most 500 devices per call");
     const owned = await this.devices.findOwned(ownerId, deviceIds);
-    if (owned.size !== new Set(deviceIds).size || deviceIds.some((id) => !owned.has(id))) throw notFound("Device not found");
+    if (owned.size !== new Set(deviceIds).size || deviceIds.some((id) => !owned.has(id))) throw notFound("device");
     const values = validateReportData(desired, this.limits, "desired");
     if (Object.keys(values).length === 0) throw badInput("desired is empty: name at least one key");
-    const infos = await Promise.all(deviceIds.map(async (id) => (await this.directory.findById(id)) ?? Promise.reject(notFound("Device not found"))));
+    const infos = await Promise.all(deviceIds.map(async (id) => (await this.directory.findById(id)) ?? Promise.reject(notFound("device"))));
     // Submitted together, so they are committed in one transaction.
     const at = Date.now();
     return Promise.all(infos.map((info) => this.state.setDesired(info, values, at)));

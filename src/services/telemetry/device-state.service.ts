@@ -93,7 +93,7 @@ export class DeviceStateService {
 
   async get(deviceId: string): Promise<DeviceStateData> {
     const state = await this.writer.read(deviceId);
-    if (!state) throw notFound("Device not found");
+    if (!state) throw notFound("device");
     return state;
   }
 

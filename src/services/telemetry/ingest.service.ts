@@ -1,4 +1,4 @@
-import { badInput, forbidden, notFound } from "../../platform/errors.js";
+import { badInput, invalidDeviceToken, notFound } from "../../platform/errors.js";
 import type { DeviceDirectory, DeviceInfo } from "../devices/device-directory.service.js";
 import type { PresenceService } from "../devices/presence.service.js";
 import { mergedOf, type Values } from "./device-state.model.js";
@@ -48,14 +48,14 @@ export class IngestService {
    * is NOT_FOUND, a token of another device (or none) is FORBIDDEN.
    */
   async authorize(deviceId: string, device: DeviceInfo | undefined): Promise<DeviceInfo> {
-    if (!(await this.directory.findById(deviceId))) throw notFound("Device not found");
-    if (!device || device.id !== deviceId.toLowerCase()) throw forbidden("Invalid device token");
+    if (!(await this.directory.findById(deviceId))) throw notFound("device");
+    if (!device || device.id !== deviceId.toLowerCase()) throw invalidDeviceToken();
     return device;
   }
 
   /** Validates and stores a report durably; resolves once it is committed. */
   async report(device: DeviceInfo | undefined, data: unknown): Promise<ReportReceipt> {
-    if (!device) throw forbidden("Invalid device token");
+    if (!device) throw invalidDeviceToken();
     const values = validateReportData(data, this.limits);
     const at = Date.now();
     const state = await this.state.report(device, values, at);
@@ -68,7 +68,7 @@ export class IngestService {
    * the answer is held until a command arrives, the wait ends or `aborted` fires.
    */
   async poll(device: DeviceInfo | undefined, waitSeconds: number, aborted?: AbortSignal): Promise<PollAnswer> {
-    if (!device) throw forbidden("Invalid device token");
+    if (!device) throw invalidDeviceToken();
     if (!Number.isInteger(waitSeconds) || waitSeconds < 0) throw badInput("wait must be a whole number of seconds");
     this.presence.touch(device);
     const wait = Math.min(waitSeconds, LONG_POLL_MAX_SECONDS);

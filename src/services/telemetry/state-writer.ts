@@ -168,7 +168,7 @@ export class StateWriter {
       const retry: Queued[] = [];
       batch.forEach((q, i) => {
         const outcome = outcomes[i];
-        if (!outcome) return q.reject(notFound("Device not found"));
+        if (!outcome) return q.reject(notFound("device"));
         if (conflicted.has(q.mutation.deviceId)) {
           if (++q.attempts >= MAX_ATTEMPTS) return q.reject(new AppError("CONFLICT", "Device state is changing too fast; retry"));
           return retry.push(q);

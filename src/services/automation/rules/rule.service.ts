@@ -44,7 +44,7 @@ export interface RuleCache {
 
 type ActionColumns = Pick<Rule, "actionType" | "actionParams" | "targetDeviceId" | "webhookId">;
 
-const ruleNotFound = () => notFound("Rule not found");
+const ruleNotFound = () => notFound("rule");
 const ACTION_FIELDS = ["deviceId", "key", "value", "message", "webhookId"] as const;
 const USED_BY: Record<RuleActionType, ReadonlySet<string>> = {
   SET_STATE: new Set(["deviceId", "key", "value"]),

@@ -64,7 +64,7 @@ export class ScheduleService {
   async cancel(ownerId: string, id: string): Promise<Schedule> {
     const valid = idOf(id);
     const schedule = valid ? await this.repo.findOneBy({ id: valid, ownerId }) : null;
-    if (!schedule) throw notFound("Schedule not found");
+    if (!schedule) throw notFound("schedule");
     const conflict = (status: string) => new AppError("CONFLICT", `only a pending schedule can be cancelled; this one is ${status}`);
     if (schedule.status !== ScheduleStatus.PENDING) throw conflict(schedule.status);
     // Conditional, so a cancellation racing the executor (or another cancel) cannot both win.

@@ -65,7 +65,7 @@ export function previewOf(secret: string): string {
   return `${secret.startsWith("whsec_") ? "whsec_" : ""}…${secret.slice(-4)}`;
 }
 
-const webhookNotFound = () => notFound("Webhook not found");
+const webhookNotFound = () => notFound("webhook");
 
 /**
  * Webhooks of a user (CRUD; deliveries come later and read the signing secret through `secretOf`).
