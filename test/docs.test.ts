@@ -91,7 +91,7 @@ describe("GET /openapi.json", () => {
       checked++;
     };
     for (const { key, op } of operations()) {
-      for (const p of op.parameters ?? []) if ("example" in p) check(p.schema as Node, p.example, `${key} ${p.name}`);
+      for (const p of op.parameters ?? []) if ("example" in p) check(p.schema as Node, p.example, `${key} ${String(p.name)}`);
       for (const [status, raw] of Object.entries({ request: op.requestBody ?? {}, ...op.responses })) {
         const media = deref(raw as Node).content?.["application/json"];
         if (!media) continue;

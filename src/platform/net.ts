@@ -156,7 +156,8 @@ export class AllowList {
       const entry = normalizeHost(raw.trim());
       if (!entry) continue;
       if (/^[\d.]+(\/\d+)?$/.test(entry) || entry.includes(":")) this.ranges.push(range(entry));
-      else if (HOST_RE.test(entry)) entry.startsWith("*.") ? this.suffixes.push(entry.slice(1)) : this.hosts.add(entry);
+      else if (HOST_RE.test(entry) && entry.startsWith("*.")) this.suffixes.push(entry.slice(1));
+      else if (HOST_RE.test(entry)) this.hosts.add(entry);
       else throw new Error(`"${raw.trim()}" is not a host name, IP address or CIDR range`);
     }
   }

@@ -38,7 +38,7 @@ async function* merge<T>(...sources: AsyncIterableIterator<T>[]): AsyncGenerator
       yield r.value;
     }
   } finally {
-    await Promise.all(sources.map((s) => s.return?.()));
+    await Promise.all(sources.map(async (s) => s.return?.()));
   }
 }
 

@@ -180,7 +180,9 @@ export class RuleEngine implements RuleCache {
   private write(rule: LiveRule, work: () => Promise<unknown>): void {
     const deviceId = rule.deviceId;
     const next = (this.chains.get(deviceId) ?? Promise.resolve())
-      .then(async () => void (await work()))
+      .then(async () => {
+        await work();
+      })
       .catch((error: Error) => {
         this.actions.log.warn({ err: error.message, ruleId: rule.id }, "rule transition not stored; reloading the device's rules");
         this.forget(deviceId);
