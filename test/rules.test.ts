@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addDevice, codeOf, gql, signUp, type Account } from "./helpers/graphql.js";
-import { ISO_RE, startTestServer, type TestServer } from "./helpers/server.js";
+import { ISO_RE } from "./helpers/server.js";
+import { useTestServer } from "./helpers/fixture.js";
 
-let server: TestServer;
-let base: string;
-let alice: Account;
-let bob: Account;
-beforeAll(async () => {
-  server = await startTestServer({ RATE_LIMIT_MAX: "100000" });
-  base = server.url;
-  alice = await signUp(base);
-  bob = await signUp(base);
-});
-afterAll(() => server.stop());
+const ctx = useTestServer({ RATE_LIMIT_MAX: "100000" });
 
 const RULE = `id name enabled deviceId device { id } key op value forSeconds
   action { type deviceId device { id } key value message webhookId } lastFiredAt active suspendedAt suspendedReason createdAt updatedAt`;
@@ -23,22 +14,22 @@ const ONE = `query ($id: ID!) { rule(id: $id) { ${RULE} } }`;
 const LIST = `{ rules { ${RULE} } }`;
 
 const NOTIFY = { type: "NOTIFY" };
-const create = (a: Account, input: Record<string, unknown>) => gql(base, CREATE, { i: { name: "Hot", key: "temperature", op: "GT", value: 30, action: NOTIFY, ...input } }, a.accessToken);
+const create = (a: Account, input: Record<string, unknown>) => gql(ctx.base, CREATE, { i: { name: "Hot", key: "temperature", op: "GT", value: 30, action: NOTIFY, ...input } }, a.accessToken);
 async function created(a: Account, input: Record<string, unknown>) {
   const res = await create(a, input);
   if (!res.data) throw new Error(JSON.stringify(res.errors));
   return res.data.createRule;
 }
-const update = (a: Account, id: string, i: Record<string, unknown>) => gql(base, UPDATE, { id, i }, a.accessToken);
+const update = (a: Account, id: string, i: Record<string, unknown>) => gql(ctx.base, UPDATE, { id, i }, a.accessToken);
 const refusal = (res: { errors?: Array<{ message: string; extensions?: { code?: string } }> }) => ({ message: res.errors?.[0]?.message, code: res.errors?.[0]?.extensions?.code });
 const webhookOf = async (a: Account) =>
-  (await gql(base, `mutation { createWebhook(input: {url: "https://example.com/h", events: [all]}) { webhook { id } } }`, {}, a.accessToken)).data.createWebhook.webhook.id as string;
+  (await gql(ctx.base, `mutation { createWebhook(input: {url: "https://example.com/h", events: [all]}) { webhook { id } } }`, {}, a.accessToken)).data.createWebhook.webhook.id as string;
 
 describe("createRule, rules and rule", () => {
   it("creates a rule of each action type, returns it whole and lists only the caller's", async () => {
-    const a = await signUp(base);
-    const d = await addDevice(base, a, "sensor");
-    const e = await addDevice(base, a, "lamp");
+    const a = await signUp(ctx.base);
+    const d = await addDevice(ctx.base, a, "sensor");
+    const e = await addDevice(ctx.base, a, "lamp");
     const hook = await webhookOf(a);
     const hot = await created(a, { deviceId: d.id, forSeconds: 60, action: { type: "NOTIFY", message: "  It is hot  " } });
     expect(hot).toEqual({
@@ -64,19 +55,19 @@ describe("createRule, rules and rule", () => {
     const hooked = await created(a, { deviceId: d.id, key: "v1", op: "CHANGED", value: null, enabled: false, action: { type: "WEBHOOK", webhookId: hook } });
     expect(hooked).toMatchObject({ op: "CHANGED", value: null, enabled: false, action: { type: "WEBHOOK", webhookId: hook, deviceId: null } });
 
-    expect((await gql(base, LIST, {}, a.accessToken)).data.rules).toEqual([hot, lamp, hooked]);
-    expect((await gql(base, ONE, { id: lamp.id }, a.accessToken)).data.rule).toEqual(lamp);
-    expect((await gql(base, LIST, {}, bob.accessToken)).data.rules.map((r: any) => r.id)).not.toContain(hot.id);
-    for (const id of [hot.id, crypto.randomUUID(), "not-an-id"]) expect((await gql(base, ONE, { id }, bob.accessToken)).data.rule).toBeNull();
+    expect((await gql(ctx.base, LIST, {}, a.accessToken)).data.rules).toEqual([hot, lamp, hooked]);
+    expect((await gql(ctx.base, ONE, { id: lamp.id }, a.accessToken)).data.rule).toEqual(lamp);
+    expect((await gql(ctx.base, LIST, {}, ctx.bob.accessToken)).data.rules.map((r: any) => r.id)).not.toContain(hot.id);
+    for (const id of [hot.id, crypto.randomUUID(), "not-an-id"]) expect((await gql(ctx.base, ONE, { id }, ctx.bob.accessToken)).data.rule).toBeNull();
   });
 
   it("accepts every operator with a fitting value", async () => {
-    const d = await addDevice(base, alice);
+    const d = await addDevice(ctx.base, ctx.alice);
     for (const [op, value] of [["GT", 1.5], ["GTE", -3], ["LT", 0], ["LTE", 100], ["EQ", true], ["EQ", 1], ["NEQ", "off"], ["CHANGED", null]] as const) {
-      expect(await created(alice, { deviceId: d.id, op, value })).toMatchObject({ op, value });
+      expect(await created(ctx.alice, { deviceId: d.id, op, value })).toMatchObject({ op, value });
     }
     // CHANGED takes no value: absent is the same as null.
-    expect(await created(alice, { deviceId: d.id, op: "CHANGED", value: undefined })).toMatchObject({ op: "CHANGED", value: null });
+    expect(await created(ctx.alice, { deviceId: d.id, op: "CHANGED", value: undefined })).toMatchObject({ op: "CHANGED", value: null });
   });
 
   it.each([
@@ -99,24 +90,24 @@ describe("createRule, rules and rule", () => {
     [{ action: { type: "NOTIFY", key: "v0" } }, "action.key is not used by NOTIFY"],
     [{ action: { type: "NOTIFY", message: "m".repeat(501) } }, "action.message must be at most 500 characters"],
   ])("refuses bad input %#: %s", async (input, message) => {
-    const d = await addDevice(base, alice);
-    expect(refusal(await create(alice, { deviceId: d.id, ...input }))).toEqual({ message, code: "BAD_USER_INPUT" });
+    const d = await addDevice(ctx.base, ctx.alice);
+    expect(refusal(await create(ctx.alice, { deviceId: d.id, ...input }))).toEqual({ message, code: "BAD_USER_INPUT" });
   });
 
   it("refuses an unknown operator or action type before anything runs", async () => {
-    const d = await addDevice(base, alice);
-    expect(codeOf(await create(alice, { deviceId: d.id, op: ">" }))).toBe("BAD_USER_INPUT");
-    expect(codeOf(await create(alice, { deviceId: d.id, action: { type: "EMAIL" } }))).toBe("BAD_USER_INPUT");
+    const d = await addDevice(ctx.base, ctx.alice);
+    expect(codeOf(await create(ctx.alice, { deviceId: d.id, op: ">" }))).toBe("BAD_USER_INPUT");
+    expect(codeOf(await create(ctx.alice, { deviceId: d.id, action: { type: "EMAIL" } }))).toBe("BAD_USER_INPUT");
     const literal = `mutation { createRule(input: {name: "x", deviceId: "${d.id}", key: "t", op: BIGGER, value: 1, action: {type: NOTIFY}}) { id } }`;
-    expect(codeOf(await gql(base, literal, {}, alice.accessToken))).toBe("GRAPHQL_VALIDATION_FAILED");
-    expect((await gql(base, LIST, {}, alice.accessToken)).data.rules.filter((r: any) => r.deviceId === d.id)).toEqual([]);
+    expect(codeOf(await gql(ctx.base, literal, {}, ctx.alice.accessToken))).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect((await gql(ctx.base, LIST, {}, ctx.alice.accessToken)).data.rules.filter((r: any) => r.deviceId === d.id)).toEqual([]);
   });
 
   it("a foreign, unknown or malformed device, target or webhook is NOT_FOUND", async () => {
-    const a = await signUp(base);
-    const mine = await addDevice(base, a);
-    const theirs = await addDevice(base, bob);
-    const theirHook = await webhookOf(bob);
+    const a = await signUp(ctx.base);
+    const mine = await addDevice(ctx.base, a);
+    const theirs = await addDevice(ctx.base, ctx.bob);
+    const theirHook = await webhookOf(ctx.bob);
     for (const id of [theirs.id, crypto.randomUUID(), "nope"]) {
       expect(refusal(await create(a, { deviceId: id }))).toEqual({ message: "Device not found", code: "NOT_FOUND" });
       const target = { type: "SET_STATE", deviceId: id, key: "v0", value: 1 };
@@ -125,17 +116,17 @@ describe("createRule, rules and rule", () => {
     for (const webhookId of [theirHook, crypto.randomUUID(), "nope"]) {
       expect(refusal(await create(a, { deviceId: mine.id, action: { type: "WEBHOOK", webhookId } }))).toEqual({ message: "Webhook not found", code: "NOT_FOUND" });
     }
-    expect((await gql(base, LIST, {}, a.accessToken)).data.rules).toEqual([]);
+    expect((await gql(ctx.base, LIST, {}, a.accessToken)).data.rules).toEqual([]);
   });
 
   it("needs a token", async () => {
-    expect(codeOf(await gql(base, LIST))).toBe("UNAUTHENTICATED");
-    expect(codeOf(await gql(base, CREATE, { i: { name: "x", deviceId: crypto.randomUUID(), key: "t", op: "GT", value: 1, action: NOTIFY } }))).toBe("UNAUTHENTICATED");
+    expect(codeOf(await gql(ctx.base, LIST))).toBe("UNAUTHENTICATED");
+    expect(codeOf(await gql(ctx.base, CREATE, { i: { name: "x", deviceId: crypto.randomUUID(), key: "t", op: "GT", value: 1, action: NOTIFY } }))).toBe("UNAUTHENTICATED");
   });
 
   it("allows 200 rules per account, even when they are created at once", async () => {
-    const a = await signUp(base);
-    const d = await addDevice(base, a);
+    const a = await signUp(ctx.base);
+    const d = await addDevice(ctx.base, a);
     const results = await Promise.all(Array.from({ length: 205 }, (_, i) => create(a, { deviceId: d.id, name: `r${i}` })));
     expect(results.filter((r) => r.data?.createRule)).toHaveLength(200);
     const refused = results.filter((r) => r.errors);
@@ -146,9 +137,9 @@ describe("createRule, rules and rule", () => {
 
 describe("updateRule and deleteRule", () => {
   it("changes each field, keeps absent ones, and re-checks the value against a new operator", async () => {
-    const a = await signUp(base);
-    const d = await addDevice(base, a);
-    const d2 = await addDevice(base, a);
+    const a = await signUp(ctx.base);
+    const d = await addDevice(ctx.base, a);
+    const d2 = await addDevice(ctx.base, a);
     const rule = await created(a, { deviceId: d.id });
     const up = async (i: Record<string, unknown>) => {
       const res = await update(a, rule.id, i);
@@ -168,42 +159,42 @@ describe("updateRule and deleteRule", () => {
     const last = await up({ enabled: true });
     expect(last).toMatchObject({ name: "Warm", enabled: true, deviceId: d2.id, key: "humidity", op: "CHANGED", action: { type: "SET_STATE" } });
     expect(Date.parse(last.updatedAt)).toBeGreaterThan(Date.parse(rule.updatedAt));
-    expect((await gql(base, ONE, { id: rule.id }, a.accessToken)).data.rule).toEqual(last);
+    expect((await gql(ctx.base, ONE, { id: rule.id }, a.accessToken)).data.rule).toEqual(last);
   });
 
   it("another user's rule, or a foreign device in the update, is NOT_FOUND and changes nothing", async () => {
-    const a = await signUp(base);
-    const d = await addDevice(base, a);
+    const a = await signUp(ctx.base);
+    const d = await addDevice(ctx.base, a);
     const rule = await created(a, { deviceId: d.id });
-    const theirs = await addDevice(base, bob);
-    expect(refusal(await update(bob, rule.id, { name: "mine now" }))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
+    const theirs = await addDevice(ctx.base, ctx.bob);
+    expect(refusal(await update(ctx.bob, rule.id, { name: "mine now" }))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
     expect(refusal(await update(a, rule.id, { deviceId: theirs.id }))).toEqual({ message: "Device not found", code: "NOT_FOUND" });
     expect(refusal(await update(a, rule.id, { action: { type: "SET_STATE", deviceId: theirs.id, key: "v0", value: 1 } }))).toEqual({ message: "Device not found", code: "NOT_FOUND" });
-    expect(refusal(await update(a, rule.id, { action: { type: "WEBHOOK", webhookId: await webhookOf(bob) } }))).toEqual({ message: "Webhook not found", code: "NOT_FOUND" });
-    expect(refusal(await gql(base, DELETE, { id: rule.id }, bob.accessToken))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
-    expect((await gql(base, ONE, { id: rule.id }, a.accessToken)).data.rule).toEqual(rule);
+    expect(refusal(await update(a, rule.id, { action: { type: "WEBHOOK", webhookId: await webhookOf(ctx.bob) } }))).toEqual({ message: "Webhook not found", code: "NOT_FOUND" });
+    expect(refusal(await gql(ctx.base, DELETE, { id: rule.id }, ctx.bob.accessToken))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
+    expect((await gql(ctx.base, ONE, { id: rule.id }, a.accessToken)).data.rule).toEqual(rule);
   });
 
   it("deletes once; a second delete or a malformed id is NOT_FOUND", async () => {
-    const d = await addDevice(base, alice);
-    const rule = await created(alice, { deviceId: d.id });
-    expect((await gql(base, DELETE, { id: rule.id }, alice.accessToken)).data.deleteRule).toBe(true);
-    for (const id of [rule.id, "nope"]) expect(refusal(await gql(base, DELETE, { id }, alice.accessToken))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
-    expect((await gql(base, ONE, { id: rule.id }, alice.accessToken)).data.rule).toBeNull();
+    const d = await addDevice(ctx.base, ctx.alice);
+    const rule = await created(ctx.alice, { deviceId: d.id });
+    expect((await gql(ctx.base, DELETE, { id: rule.id }, ctx.alice.accessToken)).data.deleteRule).toBe(true);
+    for (const id of [rule.id, "nope"]) expect(refusal(await gql(ctx.base, DELETE, { id }, ctx.alice.accessToken))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
+    expect((await gql(ctx.base, ONE, { id: rule.id }, ctx.alice.accessToken)).data.rule).toBeNull();
   });
 
   it("deleting a device deletes the rules that read it and the rules that drive it; deleting a webhook, the rules that call it", async () => {
-    const a = await signUp(base);
-    const [sensor, lamp, other] = [await addDevice(base, a), await addDevice(base, a), await addDevice(base, a)];
+    const a = await signUp(ctx.base);
+    const [sensor, lamp, other] = [await addDevice(ctx.base, a), await addDevice(ctx.base, a), await addDevice(ctx.base, a)];
     const hook = await webhookOf(a);
     const reads = await created(a, { deviceId: sensor.id });
     const drives = await created(a, { deviceId: other.id, action: { type: "SET_STATE", deviceId: lamp.id, key: "v0", value: 1 } });
     const calls = await created(a, { deviceId: other.id, action: { type: "WEBHOOK", webhookId: hook } });
     const stays = await created(a, { deviceId: other.id });
-    await gql(base, `mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: sensor.id }, a.accessToken);
-    await gql(base, `mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: lamp.id }, a.accessToken);
-    await gql(base, `mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook }, a.accessToken);
-    const left = (await gql(base, LIST, {}, a.accessToken)).data.rules.map((r: any) => r.id);
+    await gql(ctx.base, `mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: sensor.id }, a.accessToken);
+    await gql(ctx.base, `mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: lamp.id }, a.accessToken);
+    await gql(ctx.base, `mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook }, a.accessToken);
+    const left = (await gql(ctx.base, LIST, {}, a.accessToken)).data.rules.map((r: any) => r.id);
     expect(left).toEqual([stays.id]);
     expect(left).not.toContain(reads.id);
     expect(left).not.toContain(drives.id);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDevice, gql, signUp, type Account } from "./helpers/graphql.js";
 import { http, sleep, startTestServer, type TestServer } from "./helpers/server.js";
+import { eventually } from "./helpers/fixture.js";
 import { subscribe } from "./helpers/ws.js";
 
 let server: TestServer;
@@ -23,14 +24,6 @@ async function ledWidget(base: string, a: Account) {
 
 const TIMER = `mutation ($w: ID!, $d: Int!) { createTimer(widgetId: $w, state: 1, durationSeconds: $d, label: "lamp on") { id executeAt status } }`;
 const SCHEDULE = `query ($w: ID!) { schedules(widgetId: $w) { id status result executedAt executeAt } }`;
-
-async function waitFor<T>(what: () => Promise<T | undefined>, ms = 8000): Promise<T> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) {
-    const value = await what();
-    if (value !== undefined) return value;
-  }
-  throw new Error("timed out");
-}
 
 const notificationsOf = async (s: TestServer, userId: string, type = "schedule_executed") =>
   (await s.services.pool.query(`SELECT title, message, data FROM notifications WHERE user_id = $1 AND type = $2`, [userId, type])).rows;
@@ -69,7 +62,7 @@ describe("schedules and timers run", () => {
     const created = (await gql(server.url, TIMER, { w: widgetId, d: 1 }, a.accessToken)).data.createTimer;
     // Corrupt the stored state behind the API's back: the runner must refuse it, not apply it.
     await server.services.pool.query(`UPDATE schedules SET state = '"blink"' WHERE id = $1`, [created.id]);
-    const row = await waitFor(async () => {
+    const row = await eventually("the schedule run", async () => {
       const rows = (await gql(server.url, SCHEDULE, { w: widgetId }, a.accessToken)).data.schedules;
       return rows[0].status === "PENDING" ? undefined : rows[0];
     });
@@ -86,7 +79,7 @@ describe("schedules and timers run", () => {
     await sleep(2500); // due while no server runs
     const second = await startTestServer({}, server.databaseUrl);
     try {
-      await waitFor(async () => ((await notificationsOf(second, a.userId)).length > 0 ? true : undefined));
+      await eventually("the notification", async () => (await notificationsOf(second, a.userId)).length > 0);
       await sleep(1000);
       expect(await notificationsOf(second, a.userId)).toHaveLength(1);
       expect((await http(second.url, "GET", `/telemetry/latest?device_token=${device.token}`)).body.data).toEqual({ v0: 1 });
@@ -101,7 +94,7 @@ describe("schedules and timers run", () => {
       const a = await signUp(server.url);
       const { widgetId } = await ledWidget(server.url, a);
       for (let i = 0; i < 5; i++) await gql(other.url, TIMER, { w: widgetId, d: 1 }, a.accessToken);
-      await waitFor(async () => ((await notificationsOf(server, a.userId)).length >= 5 ? true : undefined));
+      await eventually("the notification", async () => (await notificationsOf(server, a.userId)).length >= 5);
       await sleep(1500);
       expect(await notificationsOf(server, a.userId)).toHaveLength(5);
       const { rows } = await server.services.pool.query(`SELECT count(*)::int AS n FROM schedules WHERE owner_id = $1 AND status = 'EXECUTED'`, [a.userId]);
@@ -120,8 +113,8 @@ describe("device status notifications", () => {
       const d = await addDevice(s.url, a);
       const poll = () => http(s.url, "GET", `/telemetry/latest?device_token=${d.token}`);
       await poll();
-      await waitFor(async () => ((await notificationsOf(s, a.userId, "device_online")).length ? true : undefined));
-      await waitFor(async () => ((await notificationsOf(s, a.userId, "device_offline")).length ? true : undefined), 10_000);
+      await eventually("the notification", async () => (await notificationsOf(s, a.userId, "device_online")).length > 0);
+      await eventually("the notification", async () => (await notificationsOf(s, a.userId, "device_offline")).length > 0, 10_000);
       await poll(); // back online within the cooldown: no second "online"
       await sleep(500);
       expect(await notificationsOf(s, a.userId, "device_online")).toHaveLength(1);

@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addDevice, codeOf, gql, signUp, type Account } from "./helpers/graphql.js";
-import { ISO_RE, startTestServer, type TestServer } from "./helpers/server.js";
+import { ISO_RE } from "./helpers/server.js";
+import { useTestServer } from "./helpers/fixture.js";
 
-let server: TestServer;
-let base: string;
-beforeAll(async () => {
-  server = await startTestServer({ RATE_LIMIT_MAX: "100000" });
-  base = server.url;
-});
-afterAll(() => server.stop());
+const ctx = useTestServer({ RATE_LIMIT_MAX: "100000" });
 
 const FIELDS = `id widgetId kind state executeAt label status result createdAt executedAt`;
 const SCHEDULE = `mutation ($w: ID!, $s: JSON!, $t: DateTime!, $l: String) { createSchedule(widgetId: $w, state: $s, executeAt: $t, label: $l) { ${FIELDS} } }`;
@@ -20,16 +15,16 @@ const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 const HOUR = 3_600_000;
 
 async function setup() {
-  const a = await signUp(base);
-  const device = await addDevice(base, a);
-  const dash = await gql(base, `mutation { createDashboard(input: {name: "D"}) { id } }`, {}, a.accessToken);
+  const a = await signUp(ctx.base);
+  const device = await addDevice(ctx.base, a);
+  const dash = await gql(ctx.base, `mutation { createDashboard(input: {name: "D"}) { id } }`, {}, a.accessToken);
   const mk = async (input: object) =>
-    (await gql(base, `mutation ($input: CreateWidgetInput!) { createWidget(input: $input) { id } }`, { input: { dashboardId: dash.data.createDashboard.id, deviceId: device.id, ...input } }, a.accessToken)).data.createWidget.id as string;
+    (await gql(ctx.base, `mutation ($input: CreateWidgetInput!) { createWidget(input: $input) { id } }`, { input: { dashboardId: dash.data.createDashboard.id, deviceId: device.id, ...input } }, a.accessToken)).data.createWidget.id as string;
   return { a, led: await mk({ type: "led", label: "LED" }), gauge: await mk({ type: "gauge", label: "T", key: "t" }) };
 }
 
-const schedule = (a: Account, w: string, s: unknown, t: string, l?: string) => gql(base, SCHEDULE, { w, s, t, l }, a.accessToken);
-const timer = (a: Account, w: string, s: unknown, d: number, l?: string) => gql(base, TIMER, { w, s, d, l }, a.accessToken);
+const schedule = (a: Account, w: string, s: unknown, t: string, l?: string) => gql(ctx.base, SCHEDULE, { w, s, t, l }, a.accessToken);
+const timer = (a: Account, w: string, s: unknown, d: number, l?: string) => gql(ctx.base, TIMER, { w, s, d, l }, a.accessToken);
 
 describe("createSchedule and createTimer", () => {
   it("store a PENDING schedule with the normalized state, in the exact shape", async () => {
@@ -86,16 +81,16 @@ describe("createSchedule and createTimer", () => {
     }
     expect((await timer(a, gauge, 1, 10)).errors![0]).toMatchObject({ message: "only output widgets (led) can be scheduled; this one is a gauge", extensions: { code: "BAD_USER_INPUT" } });
     expect((await timer(a, led, 1, 10, "l".repeat(101))).errors![0]).toMatchObject({ message: "label must be 1 to 100 characters" });
-    expect((await gql(base, LIST, { w: led }, a.accessToken)).data.schedules).toEqual([]);
+    expect((await gql(ctx.base, LIST, { w: led }, a.accessToken)).data.schedules).toEqual([]);
   });
 
   it("another user's, a missing or a malformed widget is NOT_FOUND, before the other arguments are checked", async () => {
     const { led } = await setup();
-    const b = await signUp(base);
+    const b = await signUp(ctx.base);
     for (const w of [led, FOREIGN, "nope"]) {
       expect(codeOf(await schedule(b, w, "bad", inMs(-HOUR)))).toBe("NOT_FOUND");
       expect(codeOf(await timer(b, w, 1, 0))).toBe("NOT_FOUND");
-      expect(codeOf(await gql(base, LIST, { w }, b.accessToken))).toBe("NOT_FOUND");
+      expect(codeOf(await gql(ctx.base, LIST, { w }, b.accessToken))).toBe("NOT_FOUND");
     }
   });
 });
@@ -106,41 +101,41 @@ describe("listing, nextSchedule and cancelSchedule", () => {
     const later = (await schedule(a, led, 1, inMs(5 * HOUR))).data.createSchedule.id;
     const soon = (await timer(a, led, 0, 60)).data.createTimer.id;
     const middle = (await schedule(a, led, 1, inMs(2 * HOUR))).data.createSchedule.id;
-    expect((await gql(base, LIST, { w: led }, a.accessToken)).data.schedules.map((s: { id: string }) => s.id)).toEqual([soon, middle, later]);
-    const next = async (w: string) => (await gql(base, `query ($w: ID!) { widget(id: $w) { nextSchedule { id kind } } }`, { w }, a.accessToken)).data.widget.nextSchedule;
+    expect((await gql(ctx.base, LIST, { w: led }, a.accessToken)).data.schedules.map((s: { id: string }) => s.id)).toEqual([soon, middle, later]);
+    const next = async (w: string) => (await gql(ctx.base, `query ($w: ID!) { widget(id: $w) { nextSchedule { id kind } } }`, { w }, a.accessToken)).data.widget.nextSchedule;
     expect(await next(led)).toEqual({ id: soon, kind: "TIMER" });
     expect(await next(gauge)).toBeNull();
-    await gql(base, CANCEL, { id: soon }, a.accessToken);
+    await gql(ctx.base, CANCEL, { id: soon }, a.accessToken);
     expect(await next(led)).toEqual({ id: middle, kind: "SCHEDULE" });
-    expect((await gql(base, LIST, { w: led }, a.accessToken)).data.schedules[0]).toEqual({ id: soon, kind: "TIMER", status: "CANCELLED" });
+    expect((await gql(ctx.base, LIST, { w: led }, a.accessToken)).data.schedules[0]).toEqual({ id: soon, kind: "TIMER", status: "CANCELLED" });
   });
 
   it("cancels a pending schedule once; cancelling again, or an executed one, is CONFLICT", async () => {
     const { a, led } = await setup();
     const id = (await timer(a, led, 1, 600)).data.createTimer.id;
-    expect((await gql(base, CANCEL, { id }, a.accessToken)).data.cancelSchedule).toEqual({ id, status: "CANCELLED", result: "cancelled by the user" });
-    expect((await gql(base, CANCEL, { id }, a.accessToken)).errors![0]).toMatchObject({
+    expect((await gql(ctx.base, CANCEL, { id }, a.accessToken)).data.cancelSchedule).toEqual({ id, status: "CANCELLED", result: "cancelled by the user" });
+    expect((await gql(ctx.base, CANCEL, { id }, a.accessToken)).errors![0]).toMatchObject({
       message: "only a pending schedule can be cancelled; this one is CANCELLED",
       extensions: { code: "CONFLICT" },
     });
     const done = (await timer(a, led, 1, 600)).data.createTimer.id;
-    await server.services.pool.query(`UPDATE schedules SET status = 'EXECUTED', executed_at = now() WHERE id = $1`, [done]);
-    expect(codeOf(await gql(base, CANCEL, { id: done }, a.accessToken))).toBe("CONFLICT");
+    await ctx.server.services.pool.query(`UPDATE schedules SET status = 'EXECUTED', executed_at = now() WHERE id = $1`, [done]);
+    expect(codeOf(await gql(ctx.base, CANCEL, { id: done }, a.accessToken))).toBe("CONFLICT");
   });
 
   it("another user's, a missing or a malformed schedule is NOT_FOUND and stays pending", async () => {
     const { a, led } = await setup();
-    const b = await signUp(base);
+    const b = await signUp(ctx.base);
     const id = (await timer(a, led, 1, 600)).data.createTimer.id;
-    for (const s of [id, FOREIGN, "x"]) expect(codeOf(await gql(base, CANCEL, { id: s }, b.accessToken))).toBe("NOT_FOUND");
-    expect((await gql(base, LIST, { w: led }, a.accessToken)).data.schedules).toEqual([{ id, kind: "TIMER", status: "PENDING" }]);
+    for (const s of [id, FOREIGN, "x"]) expect(codeOf(await gql(ctx.base, CANCEL, { id: s }, b.accessToken))).toBe("NOT_FOUND");
+    expect((await gql(ctx.base, LIST, { w: led }, a.accessToken)).data.schedules).toEqual([{ id, kind: "TIMER", status: "PENDING" }]);
   });
 
   it("deleting the widget deletes its schedules", async () => {
     const { a, led } = await setup();
     const id = (await timer(a, led, 1, 600)).data.createTimer.id;
-    await gql(base, `mutation ($id: ID!) { deleteWidget(id: $id) }`, { id: led }, a.accessToken);
-    expect((await server.services.pool.query(`SELECT 1 FROM schedules WHERE id = $1`, [id])).rowCount).toBe(0);
-    expect(codeOf(await gql(base, CANCEL, { id }, a.accessToken))).toBe("NOT_FOUND");
+    await gql(ctx.base, `mutation ($id: ID!) { deleteWidget(id: $id) }`, { id: led }, a.accessToken);
+    expect((await ctx.server.services.pool.query(`SELECT 1 FROM schedules WHERE id = $1`, [id])).rowCount).toBe(0);
+    expect(codeOf(await gql(ctx.base, CANCEL, { id }, a.accessToken))).toBe("NOT_FOUND");
   });
 });

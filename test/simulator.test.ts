@@ -10,6 +10,7 @@ import { SimDevice, type SimDeviceOptions } from "../sim/device.js";
 import { applyState, backoffDelay, maskToken, negotiateLongPoll, parseRetryAfter, type Pins } from "../sim/protocol.js";
 import { addDevice, gql, signUp } from "./helpers/graphql.js";
 import { sleep, startTestServer, type TestServer } from "./helpers/server.js";
+import { eventually } from "./helpers/fixture.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -192,14 +193,6 @@ function startDevice(options: Partial<SimDeviceOptions> & Pick<SimDeviceOptions,
   return { device, done: device.run() };
 }
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 describe("SimDevice against the real server", () => {
   it("applies a command from the app, confirms it at once, and the server clears desired", async () => {
     const account = await signUp(server.url);
@@ -207,7 +200,7 @@ describe("SimDevice against the real server", () => {
     const commands: string[] = [];
     // The firmware's timing (poll 3 s, report 10 s): only a prompt confirmation beats the report slot.
     const { device } = startDevice({ baseUrl: server.url, id, token, listener: { command: (_d, c) => commands.push(`${c.pin}=${c.level}`) } });
-    await until("the boot report", () => device.counters.sent === 1);
+    await eventually("the boot report", () => device.counters.sent === 1);
     const longPolling = device.longPollWaitS > 0;
     if (longPolling) await sleep(3_300); // the second poll (3 s after the first) is now held by the server
 
@@ -221,7 +214,7 @@ describe("SimDevice against the real server", () => {
     expect(set.data.setDeviceState.desired).toEqual({ v1: 1, v3: true });
     const state = async () =>
       (await gql(server.url, `query ($id: ID!) { device(id: $id) { state { desired reported } } }`, { id }, account.accessToken)).data.device.state;
-    await until("the confirmation", async () => Object.keys((await state()).desired).length === 0, 6_000);
+    await eventually("the confirmation", async () => Object.keys((await state()).desired).length === 0, 6_000);
     // A held long poll answers at once; a plain poll comes within 3 s.
     expect(Date.now() - started).toBeLessThan(longPolling ? 1_000 : 4_500);
 
@@ -279,7 +272,7 @@ describe("SimDevice reactions (scripted local server)", () => {
       backoffBaseMs: 200, // with random() = 0 the waits are 100, 200, 400 ms
       listener: { error: (_d, kind, what) => errors.push(`${kind} ${what}`) },
     });
-    await until("the fourth poll", () => fake.of("poll").length === 4);
+    await eventually("the fourth poll", () => fake.of("poll").length === 4);
     const polls = fake.of("poll").map((r) => r.at);
     gaps(polls).forEach((gap, i) => {
       expect(gap).toBeGreaterThanOrEqual([100, 200, 400][i]! - 2);
@@ -303,7 +296,7 @@ describe("SimDevice reactions (scripted local server)", () => {
     );
     const lines: string[] = [];
     startDevice({ baseUrl: fake.url, id: ID, token: TOKEN, pollIntervalMs: 100, telemetryIntervalMs: 100, listener: { line: (_d, t) => lines.push(t) } });
-    await until("requests after the pause", () => fake.seen.length >= 4);
+    await eventually("requests after the pause", () => fake.seen.length >= 4);
     const [limited, ...rest] = fake.seen;
     expect(limited!.kind).toBe("poll");
     for (const r of rest) expect(r.at - limited!.at).toBeGreaterThanOrEqual(998); // health and reports waited too
@@ -311,7 +304,7 @@ describe("SimDevice reactions (scripted local server)", () => {
 
     const odd = await fakeServer((kind, n) => (kind === "poll" && n === 1 ? { status: 429, headers: { "retry-after": "soon" } } : {}));
     startDevice({ baseUrl: odd.url, id: ID, token: TOKEN, pollIntervalMs: 60_000, backoffBaseMs: 200 });
-    await until("the retried poll", () => odd.of("poll").length === 2);
+    await eventually("the retried poll", () => odd.of("poll").length === 2);
     const [gap] = gaps(odd.of("poll").map((r) => r.at));
     expect(gap).toBeGreaterThanOrEqual(98);
     expect(gap).toBeLessThan(400);
@@ -339,7 +332,7 @@ describe("SimDevice reactions (scripted local server)", () => {
     ];
     const fake = await fakeServer((kind, n) => (kind === "poll" ? (script[n - 1] ?? {}) : {}));
     startDevice({ baseUrl: fake.url, id: ID, token: TOKEN, pollIntervalMs: 30, backoffBaseMs: 100, telemetryIntervalMs: 60_000 });
-    await until("six polls", () => fake.of("poll").length >= 6);
+    await eventually("six polls", () => fake.of("poll").length >= 6);
     const waits = fake.of("poll").slice(0, 6).map((r) => new URL(r.url, "http://x").searchParams.get("wait"));
     expect(waits).toEqual([null, "25", "10", null, "5", null]);
     expect(fake.of("poll")[0]!.url).toBe(`/telemetry/latest?device_token=${TOKEN}`);
@@ -403,21 +396,21 @@ describe("SimDevice long polling (one request at a time, like the firmware)", ()
       pollIntervalMs: 200,
       listener: { command: (_d, c) => commands.push(`${c.pin}=${c.level}`) },
     });
-    await until("three reports", () => fake.of("telemetry").length === 3, 10_000);
+    await eventually("three reports", () => fake.of("telemetry").length === 3, 10_000);
     expect(device.longPollWaitS).toBe(25); // negotiated from the server's 30; each poll asks for less
 
     // Switch while a poll is held: it answers at once, the device applies and confirms at once.
-    await until("a held poll", () => fake.holding() === 1, 5_000);
+    await eventually("a held poll", () => fake.holding() === 1, 5_000);
     await sleep(300);
     const commandedAt = performance.now();
     fake.command({ v0: 1 });
-    await until("the confirmation", () => fake.of("telemetry").some((r) => JSON.parse(r.body).data.v0 === 1), 2_000);
+    await eventually("the confirmation", () => fake.of("telemetry").some((r) => JSON.parse(r.body).data.v0 === 1), 2_000);
     const confirmation = fake.of("telemetry").find((r) => JSON.parse(r.body).data.v0 === 1)!;
     expect(confirmation.at - commandedAt).toBeLessThan(300);
     expect(commands).toEqual(["v0=1"]);
     expect(device.pins.v0).toBe(1);
 
-    await until("two reports after the confirmation", () => fake.of("telemetry").filter((r) => r.at > confirmation.at).length === 2, 6_000);
+    await eventually("two reports after the confirmation", () => fake.of("telemetry").filter((r) => r.at > confirmation.at).length === 2, 6_000);
     device.stop();
     const reports = fake.of("telemetry").map((r) => r.at);
     // Boot: the first poll learns the header, the first report follows at once; then every 2.2 s

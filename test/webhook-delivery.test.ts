@@ -1,72 +1,13 @@
 import { createHmac } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Topic } from "../src/platform/event-bus.js";
 import { VERSION } from "../src/platform/version.js";
 import { addDevice, codeOf, gql, signUp, type Account } from "./helpers/graphql.js";
 import { http, ISO_RE, sleep, startTestServer, type TestServer } from "./helpers/server.js";
-
-// ---- a local receiver -------------------------------------------------------------------------
-
-interface Received {
-  path: string;
-  method: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
-type Handler = (req: IncomingMessage, res: ServerResponse, nth: number) => void;
-
-/** An HTTP server on 127.0.0.1 that records every request; each path answers as told (200 by default). */
-class Receiver {
-  readonly received: Received[] = [];
-  private readonly handlers = new Map<string, Handler>();
-  private server!: Server;
-  base = "";
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        const path = req.url ?? "/";
-        this.received.push({ path, method: req.method ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
-        const handler = this.handlers.get(path) ?? ((_q: IncomingMessage, r: ServerResponse) => r.end("ok"));
-        handler(req, res, this.at(path).length);
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  on(path: string, handler: Handler = (_q, r) => r.end("ok")): string {
-    this.handlers.set(path, handler);
-    return `${this.base}${path}`;
-  }
-
-  at(path: string): Received[] {
-    return this.received.filter((r) => r.path === path);
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
+import { eventually } from "./helpers/fixture.js";
+import { WebhookReceiver as Receiver } from "./helpers/webhook-receiver.js";
 
 // ---- helpers ----------------------------------------------------------------------------------
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const hmac = (secret: string, data: string) => createHmac("sha256", secret).update(data).digest("hex");
 
@@ -91,7 +32,7 @@ const report = (base: string, d: { id: string; token: string }, data: Record<str
 
 /** Finished deliveries of a webhook (waits until there are `n`). */
 const finished = (base: string, a: Account, id: string, n = 1) =>
-  until(`${n} finished deliveries`, async () => {
+  eventually(`${n} finished deliveries`, async () => {
     const list = (await deliveries(base, a, id)).filter((d) => d.status !== "PENDING");
     return list.length >= n && list;
   });
@@ -126,7 +67,7 @@ describe("webhook deliveries", () => {
     const hook = await createHook(base, a, { url: rx.on("/signed", (_q, r) => r.end("thanks")), events: ["telemetry_update"] });
     const before = Math.floor(Date.now() / 1000);
     expect((await report(base, d, { v0: 1, temperature: 25.5 })).status).toBe(200);
-    const [got] = await until("the delivery", () => rx.at("/signed").length === 1 && rx.at("/signed"));
+    const [got] = await eventually("the delivery", () => rx.at("/signed").length === 1 && rx.at("/signed"));
     const body = JSON.parse(got!.body);
 
     expect(got!.method).toBe("POST");
@@ -223,7 +164,7 @@ describe("webhook deliveries", () => {
     });
     const hook = await createHook(base, a, { url, events: ["telemetry_update"] });
     await report(base, d, { t: 1 });
-    const attempt = await until("the first attempt", async () => (await deliveries(base, a, hook.id))[0]?.attemptLog[0]);
+    const attempt = await eventually("the first attempt", async () => (await deliveries(base, a, hook.id))[0]?.attemptLog[0]);
     await gql(base, `mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id }, a.accessToken);
     expect(attempt).toMatchObject({ statusCode: 500, error: `HTTP 500: ${"x".repeat(200)}…` });
   });
@@ -252,7 +193,7 @@ describe("webhook deliveries", () => {
     const started = Date.now();
     expect((await report(base, d, { t: 1 })).status).toBe(200);
     expect(Date.now() - started).toBeLessThan(400); // answered while the receiver still holds the delivery
-    const attempt = await until("the first attempt", async () => (await deliveries(base, a, hook.id))[0]?.attemptLog[0]);
+    const attempt = await eventually("the first attempt", async () => (await deliveries(base, a, hook.id))[0]?.attemptLog[0]);
     expect(attempt).toEqual({ at: expect.stringMatching(ISO_RE), statusCode: null, durationMs: expect.any(Number), error: "timed out after 500 ms" });
     expect(attempt.durationMs).toBeGreaterThanOrEqual(490);
     expect(attempt.durationMs).toBeLessThan(1500);
@@ -268,7 +209,7 @@ describe("webhook deliveries", () => {
     });
     const hook = await createHook(base, a, { url, events: ["telemetry_update"] });
     for (let i = 0; i < 3; i++) await report(base, d, { t: i });
-    await until("the webhook to be disabled", async () => {
+    await eventually("the webhook to be disabled", async () => {
       const res = await gql(base, `{ webhooks { id active } }`, {}, a.accessToken);
       return res.data.webhooks[0].active === false;
     });
@@ -276,7 +217,7 @@ describe("webhook deliveries", () => {
     expect(list.map((x) => [x.status, x.attempts])).toEqual([["FAILED", 4], ["FAILED", 4], ["FAILED", 4]]);
     expect(rx.at("/down")).toHaveLength(12);
 
-    const notes = await until("the notification", async () => {
+    const notes = await eventually("the notification", async () => {
       const res = await gql(base, `{ notifications { edges { node { type title message data } } } }`, {}, a.accessToken);
       const found = res.data.notifications.edges.map((e: any) => e.node).filter((n: any) => n.type === "webhook_disabled");
       return found.length > 0 && found;
@@ -315,7 +256,7 @@ describe("webhook deliveries", () => {
     server.services.bus.publish(Topic.DeviceStatusChanged, { deviceId: d1.id, ownerId: a.userId, status: "offline", timestamp: new Date().toISOString() });
 
     const events = (path: string) => rx.at(path).map((r) => `${JSON.parse(r.body).event}:${JSON.parse(r.body).data.deviceId}`).sort();
-    await until("every delivery to the all-webhook", () => rx.at("/f-all").length >= 5);
+    await eventually("every delivery to the all-webhook", () => rx.at("/f-all").length >= 5);
     await finished(base, a, offline.id);
     await finished(base, a, onlyD1.id);
     await sleep(300);
@@ -505,7 +446,7 @@ describe("exactly once across processes and restarts", () => {
       });
       const hook = await createHook(a.url, user, { url, events: ["telemetry_update"] });
       await report(a.url, d, { t: 1 });
-      const first = await until("the first attempt", async () => {
+      const first = await eventually("the first attempt", async () => {
         const [x] = await deliveries(a.url, user, hook.id);
         return x?.attempts === 1 && x;
       });
