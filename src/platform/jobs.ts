@@ -71,12 +71,16 @@ export class JobQueue {
   async stop(): Promise<void> {
     await this.runner?.stop();
     this.runner = undefined;
-    if (this.utils) await (await this.utils).release();
+    if (this.utils) await this.utils.then((utils) => utils.release(), () => undefined);
     await this.pool.end();
   }
 
   private workerUtils(): Promise<WorkerUtils> {
-    this.utils ??= makeWorkerUtils({ pgPool: this.pool, logger: workerLogger(this.log) });
+    // A failure (database down at that moment) is not kept: the next call tries again.
+    this.utils ??= makeWorkerUtils({ pgPool: this.pool, logger: workerLogger(this.log) }).catch((error: unknown) => {
+      this.utils = undefined;
+      throw error;
+    });
     return this.utils;
   }
 }
