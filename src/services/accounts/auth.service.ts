@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import argon2 from "argon2";
 import type { Pool, PoolClient } from "pg";
 import type { DataSource } from "typeorm";
@@ -6,9 +6,10 @@ import type { Config } from "../../platform/config.js";
 import { withTransaction } from "../../platform/db/transaction.js";
 import { User } from "../../entities/user.entity.js";
 import { Topic, type EventBus } from "../../platform/event-bus.js";
-import { AppError, badInput, notFound, unauthenticated } from "../../platform/errors.js";
+import { badInput, notFound, unauthenticated } from "../../platform/errors.js";
 import type { Mailer } from "../../platform/mailer.js";
 import type { AccessClaims, SessionService } from "./session.service.js";
+import { checkEmail, checkPassword, checkUsername, conflictOf, optionalText, sha256 } from "./account.rules.js";
 
 // OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane.
 const ARGON2 = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -35,43 +36,6 @@ export interface Tokens {
   refreshToken: string;
   tokenType: "Bearer";
   user: User;
-}
-
-const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const USERNAME_RE = /^[A-Za-z0-9_-]{3,32}$/;
-
-export function checkPassword(password: string): void {
-  if (password.length < 8 || password.length > 72) throw badInput("password must be 8 to 72 characters");
-  if (!/[a-z]/.test(password) || !/[A-Z]/.test(password) || !/\d/.test(password)) {
-    throw badInput("password needs a lower case letter, an upper case letter and a digit");
-  }
-}
-
-function checkEmail(email: string): string {
-  const trimmed = email.trim();
-  if (trimmed.length > 254 || !EMAIL_RE.test(trimmed)) throw badInput("email is not a valid address");
-  return trimmed;
-}
-
-function checkUsername(username: string): string {
-  if (!USERNAME_RE.test(username)) throw badInput("username must be 3 to 32 characters of A-Z a-z 0-9 _ -");
-  return username;
-}
-
-function optionalText(value: string | null | undefined, name: string, max: number): string | null | undefined {
-  if (value === undefined) return undefined;
-  if (value === null) return null;
-  const trimmed = value.trim();
-  if (trimmed.length > max) throw badInput(`${name} must be at most ${max} characters`);
-  return trimmed.length === 0 ? null : trimmed;
-}
-
-/** Turns a unique violation on users into a clear CONFLICT. */
-function conflictOf(error: unknown): unknown {
-  const e = error as { code?: string; constraint?: string };
-  if (e.code !== "23505") return error;
-  return new AppError("CONFLICT", e.constraint?.includes("username") ? "username is already taken" : "email is already registered");
 }
 
 /** Accounts and sessions: registration, login, refresh-token rotation, logout, password reset. */

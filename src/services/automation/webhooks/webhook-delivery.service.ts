@@ -7,15 +7,15 @@ import { WebhookDeliveryStatus } from "../../../entities/webhook-delivery.entity
 import { WebhookEvent } from "../../../entities/webhook.entity.js";
 import { VERSION } from "../../../platform/version.js";
 import { UUID_RE } from "../../../platform/ids.js";
-import type { PlatformServices } from "../../../platform/services.js";
 import { Topic, type EventBus } from "../../../platform/event-bus.js";
-import { JobQueue } from "../../../platform/jobs.js";
+import type { JobQueue } from "../../../platform/jobs.js";
 import type { NotificationService } from "../../notifications/notification.service.js";
 import { AllowList } from "./ssrf.js";
 import { DeliveryLog } from "./webhook-delivery.log.js";
 import { WebhookFanout } from "./webhook-fanout.js";
 import { signatureHeaders, WebhookSender, type SendResult } from "./webhook-sender.js";
 import type { WebhookService } from "./webhook.service.js";
+import { DISABLE_IF_FAILING, FAIL_DISABLED, LOAD_DELIVERY, PRUNE, RECORD_ATTEMPT } from "./webhook-delivery.sql.js";
 
 const DELIVER_TASK = "webhook.deliver";
 const PRUNE_TASK = "webhook.prune";
@@ -148,17 +148,12 @@ export class WebhookDeliveryService {
       this.deps.log.warn({ payload }, "ignoring a malformed webhook delivery job");
       return;
     }
-    const { rows } = await this.deps.pool.query<DeliveryRow>(
-      `SELECT d.payload, d.status, d.attempts, w.id AS webhook_id, w.url, w.active, w.secret_sealed
-         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1`,
-      [deliveryId],
-    );
+    const { rows } = await this.deps.pool.query<DeliveryRow>(LOAD_DELIVERY, [deliveryId]);
     const row = rows[0];
     if (!row || row.status !== WebhookDeliveryStatus.PENDING || row.attempts !== attempt) return; // gone, or done already
     if (!row.active) {
       await this.deps.pool.query(
-        `UPDATE webhook_deliveries SET status = 'failed', last_error = $3, next_attempt_at = NULL, finished_at = now(), updated_at = now()
-          WHERE id = $1 AND status = 'pending' AND attempts = $2`,
+        FAIL_DISABLED,
         [deliveryId, attempt, "not sent: the webhook is disabled"],
       );
       return;
@@ -206,17 +201,7 @@ export class WebhookDeliveryService {
     const next = final ? null : new Date(Date.now() + this.delayAfter(made));
     const entry = [{ at: at.toISOString(), statusCode: result.statusCode, durationMs: result.durationMs, error: result.error }];
     const { rows } = await this.deps.pool.query(
-      `WITH u AS (
-         UPDATE webhook_deliveries
-            SET status = $3, attempts = attempts + 1, attempt_log = attempt_log || $4::jsonb,
-                last_status_code = $5, last_error = $6, last_duration_ms = $7, next_attempt_at = $8,
-                finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END, updated_at = now()
-          WHERE id = $1 AND status = 'pending' AND attempts = $2
-         RETURNING id, attempts
-       )
-       SELECT CASE WHEN $8::timestamptz IS NULL THEN NULL ELSE
-         (graphile_worker.add_job($9, json_build_object('deliveryId', u.id, 'attempt', u.attempts), run_at := $8::timestamptz, max_attempts := $10)).id END AS job
-         FROM u`,
+      RECORD_ATTEMPT,
       [deliveryId, attempt, status, JSON.stringify(entry), result.statusCode, result.error, result.durationMs, next, DELIVER_TASK, JOB_MAX_ATTEMPTS],
     );
     return rows.length > 0 && status === WebhookDeliveryStatus.FAILED;
@@ -236,14 +221,7 @@ export class WebhookDeliveryService {
   private async disableIfFailing(row: DeliveryRow, lastError: string | null): Promise<void> {
     const n = this.options.disableAfter;
     const { rows } = await this.deps.pool.query<{ user_id: string; url: string }>(
-      `UPDATE webhooks w SET active = false, updated_at = now()
-        WHERE w.id = $1 AND w.active
-          AND (SELECT count(*) FROM (
-                 SELECT d.status FROM webhook_deliveries d
-                  WHERE d.webhook_id = w.id AND d.finished_at IS NOT NULL AND d.finished_at >= w.updated_at
-                  ORDER BY d.finished_at DESC LIMIT $2) recent
-                WHERE recent.status = 'failed') >= $2
-        RETURNING w.user_id, w.url`,
+      DISABLE_IF_FAILING,
       [row.webhook_id, n],
     );
     const disabled = rows[0];
@@ -266,8 +244,7 @@ export class WebhookDeliveryService {
     let deleted = 0;
     try {
       const { rowCount } = await this.deps.pool.query(
-        `DELETE FROM webhook_deliveries WHERE id IN (
-           SELECT id FROM webhook_deliveries WHERE created_at < now() - make_interval(days => $1) LIMIT $2)`,
+        PRUNE,
         [this.options.retentionDays, batch],
       );
       deleted = rowCount ?? 0;
@@ -276,19 +253,4 @@ export class WebhookDeliveryService {
       await this.deps.queue.add(PRUNE_TASK, {}, { jobKey: PRUNE_TASK, runAt });
     }
   }
-}
-
-/**
- * The service with its own worker pool, listening to the bus. The pool starts at once (its tasks are
- * registered here): graphile-worker copes with the main pool migrating its schema at the same time.
- */
-export function createWebhookDeliveries(core: PlatformServices, webhooks: WebhookService, notifications: NotificationService): WebhookDeliveryService {
-  const url = (core.dataSource.options as { url?: string }).url;
-  if (!url) throw new Error("webhook deliveries need the database URL of the data source");
-  const log = core.log.child({ area: "webhooks" });
-  const queue = new JobQueue(url, log, { pollIntervalMs: core.config.jobPollMs, concurrency: core.config.webhooks.concurrency });
-  const service = new WebhookDeliveryService({ pool: core.pool, log, webhooks, notifications, queue }, core.config.webhooks);
-  service.listen(core.bus);
-  service.start().catch((error: unknown) => log.error({ err: error }, "the webhook delivery worker did not start; other processes deliver meanwhile"));
-  return service;
 }
