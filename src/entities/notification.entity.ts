@@ -12,7 +12,7 @@ export class Notification {
   id: string;
 
   @Column({ type: "uuid", name: "user_id" })
-  userId: string;
+  ownerId: string;
 
   @Field(() => String, { description: "What happened, e.g. device_offline or schedule_executed" })
   @Column({ type: "text" })

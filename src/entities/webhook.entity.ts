@@ -24,7 +24,7 @@ registerEnumType(WebhookEvent, {
 @Entity({ name: "webhooks" })
 export class Webhook extends BaseEntity {
   @Column({ type: "uuid", name: "user_id" })
-  userId: string;
+  ownerId: string;
 
   @Field(() => String)
   @Column({ type: "text" })

@@ -34,7 +34,7 @@ describe("notify", () => {
   it("stores a notification that the app lists with its exact shape", async () => {
     const a = await signUp(ctx.base);
     const stored = await ctx.server.services.notifications.notify(a.userId, { type: "device_offline", title: "Kitchen is offline", message: "No report for 60 s", data: { deviceId: "d1" } });
-    expect(stored).toMatchObject({ userId: a.userId, type: "device_offline", read: false, readAt: null });
+    expect(stored).toMatchObject({ ownerId: a.userId, type: "device_offline", read: false, readAt: null });
     const res = await list(a);
     expect(res.data.notifications).toEqual({
       edges: [

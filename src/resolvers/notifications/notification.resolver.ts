@@ -53,7 +53,7 @@ export class NotificationEventsResolver {
       return liveStream(context.services.bus, Topic.NotificationAdded, {
         audience: userId,
         filter: (p) => p.userId === userId,
-        map: (p) => Object.assign(new Notification(), { ...p.notification, userId, readAt: null, createdAt: new Date(p.notification.createdAt) }),
+        map: (p) => Object.assign(new Notification(), { ...p.notification, ownerId: userId, readAt: null, createdAt: new Date(p.notification.createdAt) }),
       });
     },
   })

@@ -64,7 +64,7 @@ export function decodeCursor(cursor: string): { position: string; id: string } {
 function toNotification(row: Row): Notification {
   return Object.assign(new Notification(), {
     id: row.id,
-    userId: row.user_id,
+    ownerId: row.user_id,
     type: row.type,
     title: row.title,
     message: row.message,

@@ -101,39 +101,39 @@ export class WebhookService {
     return { secretSealed: (await this.secretBox()).seal(secret), secretPreview: previewOf(secret) };
   }
 
-  list(userId: string): Promise<Webhook[]> {
-    return this.repo.find({ where: { userId }, order: { createdAt: "ASC", id: "ASC" } });
+  list(ownerId: string): Promise<Webhook[]> {
+    return this.repo.find({ where: { ownerId }, order: { createdAt: "ASC", id: "ASC" } });
   }
 
-  async requireOwned(userId: string, id: string): Promise<Webhook> {
-    const webhook = UUID_RE.test(id) ? await this.repo.findOneBy({ id: id.toLowerCase(), userId }) : null;
+  async requireOwned(ownerId: string, id: string): Promise<Webhook> {
+    const webhook = UUID_RE.test(id) ? await this.repo.findOneBy({ id: id.toLowerCase(), ownerId }) : null;
     if (!webhook) throw webhookNotFound();
     return webhook;
   }
 
   /** The created webhook and its secret, which is shown this once. */
-  async create(userId: string, input: NewWebhook): Promise<{ webhook: Webhook; secret: string }> {
-    const deviceId = input.deviceId == null ? null : (await this.devices.requireOwned(userId, input.deviceId)).id;
+  async create(ownerId: string, input: NewWebhook): Promise<{ webhook: Webhook; secret: string }> {
+    const deviceId = input.deviceId == null ? null : (await this.devices.requireOwned(ownerId, input.deviceId)).id;
     const url = checkUrl(input.url);
     const events = checkEvents(input.events);
     const secret = input.secret == null ? `whsec_${randomBytes(32).toString("base64url")}` : checkSecret(input.secret);
     const sealed = await this.sealed(secret);
     const webhook = await this.dataSource.transaction(async (m) => {
       // Serialises concurrent creations of one user, so the limit holds; FK checks elsewhere are not blocked.
-      await m.query(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
-      if ((await m.countBy(Webhook, { userId })) >= MAX_WEBHOOKS_PER_USER) {
+      await m.query(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [ownerId]);
+      if ((await m.countBy(Webhook, { ownerId })) >= MAX_WEBHOOKS_PER_USER) {
         throw new AppError("CONFLICT", `at most ${MAX_WEBHOOKS_PER_USER} webhooks per account; delete one first`);
       }
-      return m.save(m.create(Webhook, { userId, url, events, deviceId, active: input.active ?? true, ...sealed }));
+      return m.save(m.create(Webhook, { ownerId, url, events, deviceId, active: input.active ?? true, ...sealed }));
     });
     return { webhook, secret };
   }
 
-  async update(userId: string, id: string, changes: WebhookChanges): Promise<Webhook> {
-    const webhook = await this.requireOwned(userId, id);
+  async update(ownerId: string, id: string, changes: WebhookChanges): Promise<Webhook> {
+    const webhook = await this.requireOwned(ownerId, id);
     const patch: Partial<Webhook> = {};
     if (changes.deviceId !== undefined) {
-      patch.deviceId = changes.deviceId === null ? null : (await this.devices.requireOwned(userId, changes.deviceId)).id;
+      patch.deviceId = changes.deviceId === null ? null : (await this.devices.requireOwned(ownerId, changes.deviceId)).id;
     }
     if (changes.url != null) patch.url = checkUrl(changes.url);
     if (changes.events != null) patch.events = checkEvents(changes.events);
@@ -141,13 +141,13 @@ export class WebhookService {
     if (changes.secret != null) Object.assign(patch, await this.sealed(checkSecret(changes.secret)));
     if (Object.keys(patch).length === 0) return webhook;
     // An UPDATE, not save(): save() would insert the row again if it was deleted meanwhile.
-    const { affected } = await this.repo.update({ id: webhook.id, userId }, patch);
+    const { affected } = await this.repo.update({ id: webhook.id, ownerId }, patch);
     if (!affected) throw webhookNotFound();
-    return this.requireOwned(userId, webhook.id);
+    return this.requireOwned(ownerId, webhook.id);
   }
 
-  async delete(userId: string, id: string): Promise<boolean> {
-    const { affected } = UUID_RE.test(id) ? await this.repo.delete({ id: id.toLowerCase(), userId }) : { affected: 0 };
+  async delete(ownerId: string, id: string): Promise<boolean> {
+    const { affected } = UUID_RE.test(id) ? await this.repo.delete({ id: id.toLowerCase(), ownerId }) : { affected: 0 };
     if (!affected) throw webhookNotFound();
     return true;
   }
