@@ -29,7 +29,7 @@ export async function installRateLimit(app: FastifyInstance, services: Services,
     cache: 50_000,
     enableDraftSpec: true,
     keyGenerator: keyOf,
-    ...(redis ? { redis, nameSpace: "thingsnxt:rl:", skipOnError: true } : {}),
+    ...(redis ? { redis, nameSpace: `thingsnxt:${services.namespace}:rl:`, skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) => {
       const error = new AppError("RATE_LIMITED", `Rate limit exceeded: ${context.max} requests per window; retry in ${context.after}`);
       return Object.assign(error, { statusCode: 429 });

@@ -41,7 +41,7 @@ export async function createServices(
   await bus.connect();
   const jobs = new JobQueue(options.databaseUrl, log, { pollIntervalMs: config.jobPollMs, concurrency: 5 });
   const mailer: Mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new LogMailer(log);
-  const platform: PlatformServices = { config, log, dataSource, pool, redis, bus, jobs, mailer };
+  const platform: PlatformServices = { config, log, dataSource, pool, redis, namespace, bus, jobs, mailer };
 
   const accounts = await accountsModule.create(platform);
   const devices = await devicesModule.create(platform);
@@ -59,7 +59,7 @@ export async function createServices(
   return {
     ...platform,
     ...provided,
-    gqlRateLimiter: createGqlRateLimiter(redis),
+    gqlRateLimiter: createGqlRateLimiter(redis, namespace),
     stop: async () => {
       for (const module of [...lifecycle].reverse()) await module.stop?.(provided);
       await jobs.stop();

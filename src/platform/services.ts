@@ -15,6 +15,8 @@ export interface PlatformServices {
   readonly dataSource: DataSource;
   readonly pool: Pool;
   readonly redis: Redis | undefined;
+  /** Separates deployments (and test databases) sharing one Redis: in every Redis key and channel. */
+  readonly namespace: string;
   readonly bus: EventBus;
   /** Durable jobs: modules register their tasks in `create`; the worker starts after all of them. */
   readonly jobs: JobQueue;

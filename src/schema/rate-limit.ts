@@ -20,22 +20,26 @@ export class LruStore implements Store {
 
 /** Shared by every process (graphql-rate-limit's RedisStore speaks the old node-redis v3 API). */
 export class IoRedisStore implements Store {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
   async setForIdentity(identity: Identity, timestamps: readonly number[], windowMs = 60_000): Promise<void> {
-    await this.redis.set(`thingsnxt:gql-rl:${keyOf(identity)}`, JSON.stringify(timestamps), "PX", windowMs);
+    await this.redis.set(`${this.prefix}${keyOf(identity)}`, JSON.stringify(timestamps), "PX", windowMs);
   }
   async getForIdentity(identity: Identity): Promise<readonly number[]> {
-    const raw = await this.redis.get(`thingsnxt:gql-rl:${keyOf(identity)}`);
+    const raw = await this.redis.get(`${this.prefix}${keyOf(identity)}`);
     return raw ? (JSON.parse(raw) as number[]) : [];
   }
 }
 
 export type GqlRateLimiter = ReturnType<typeof getGraphQLRateLimiter>;
 
-export function createGqlRateLimiter(redis: Redis | undefined): GqlRateLimiter {
+/** @param namespace the deployment's, as in its event-bus channel: budgets are not shared across deployments */
+export function createGqlRateLimiter(redis: Redis | undefined, namespace: string): GqlRateLimiter {
   return getGraphQLRateLimiter({
     identifyContext: (key: { id: string }) => key.id,
-    store: redis ? new IoRedisStore(redis) : new LruStore(),
+    store: redis ? new IoRedisStore(redis, `thingsnxt:${namespace}:gql-rl:`) : new LruStore(),
     // Every rate-limited operation is a mutation, and GraphQL runs a request's mutations one after
     // another, so each alias is read and counted in turn. The batch cache (meant for parallel query
     // fields) would count earlier aliases twice.

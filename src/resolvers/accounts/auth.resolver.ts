@@ -2,6 +2,9 @@ import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from "type-graphql";
 import { User } from "../../entities/user.entity.js";
 import { userIdOf, type GqlContext } from "../../schema/context.js";
 import { RateLimited } from "../../schema/rate-limit.js";
+
+/** A name as a budget counts it: padding, case and Unicode forms of one name share one budget. */
+const budgetKey = (value: unknown) => String(value).normalize("NFKC").trim().toLowerCase();
 import { AuthPayload, LoginInput, LogoutResponse, RegisterInput, UpdateMeInput } from "./auth.inputs.js";
 
 @Resolver()
@@ -14,7 +17,7 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload)
   // Per login name (guessing one account's password) and per address (spraying many accounts).
-  @RateLimited({ max: 10, windowSeconds: 300, by: (args) => `name:${String((args.input as LoginInput).login).toLowerCase()}` })
+  @RateLimited({ max: 10, windowSeconds: 300, by: (args) => `name:${budgetKey((args.input as LoginInput).login)}` })
   @RateLimited({ max: 30, windowSeconds: 300 })
   login(@Arg("input", () => LoginInput) input: LoginInput, @Ctx() ctx: GqlContext): Promise<AuthPayload> {
     return ctx.services.auth.login(input.login, input.password);
@@ -51,7 +54,7 @@ export class AuthResolver {
   }
 
   @Mutation(() => Boolean, { description: "true whether or not the email exists" })
-  @RateLimited({ max: 5, windowSeconds: 3600, by: (args) => `email:${String(args.email).toLowerCase()}` })
+  @RateLimited({ max: 5, windowSeconds: 3600, by: (args) => `email:${budgetKey(args.email)}` })
   @RateLimited({ max: 20, windowSeconds: 3600 })
   requestPasswordReset(@Arg("email", () => String) email: string, @Ctx() ctx: GqlContext): Promise<boolean> {
     return ctx.services.auth.requestPasswordReset(email);

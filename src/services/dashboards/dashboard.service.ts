@@ -53,8 +53,12 @@ export class DashboardService {
   async create(ownerId: string, input: { name: string; description?: string | null }): Promise<Dashboard> {
     const name = checkText(input.name, "name");
     const description = checkOptionalText(input.description, "description", DESCRIPTION_MAX);
-    if ((await this.repo.countBy({ ownerId })) >= MAX_DASHBOARDS) throw badInput(`at most ${MAX_DASHBOARDS} dashboards per account`);
-    return this.repo.save(this.repo.create({ ownerId, name, description }));
+    // Counted under the owner's row lock: 30 concurrent creates cannot all see 99.
+    return this.dataSource.transaction(async (m) => {
+      await m.query(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [ownerId]);
+      if ((await m.countBy(Dashboard, { ownerId })) >= MAX_DASHBOARDS) throw badInput(`at most ${MAX_DASHBOARDS} dashboards per account`);
+      return m.save(m.create(Dashboard, { ownerId, name, description }));
+    });
   }
 
   async update(ownerId: string, id: string, changes: DashboardChanges): Promise<Dashboard> {

@@ -40,6 +40,8 @@ export function newDeviceToken(): string {
   return randomBytes(32).toString("base64url");
 }
 
+export const DEFAULT_MAX_DEVICES_PER_USER = 1000;
+
 /**
  * Device lifecycle: creation with its state row, token rotation and deletion with everything that
  * hangs off the device. Every method that takes an owner scopes its SQL by it: another user's device
@@ -50,6 +52,8 @@ export class DeviceService {
     private readonly pool: Pool,
     private readonly bus: EventBus,
     private readonly dataSource: DataSource,
+    /** Each device has its own REST budget: without a quota one account could multiply its own. */
+    private readonly maxDevices = DEFAULT_MAX_DEVICES_PER_USER,
   ) {}
 
   private get repo() {
@@ -106,6 +110,10 @@ export class DeviceService {
     const location = checkOptional(input.location, "location");
     const token = newDeviceToken();
     return withTransaction(this.pool, async (client) => {
+      // The owner's row lock makes concurrent creations take turns, so the quota holds under a burst.
+      await client.query(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [ownerId]);
+      const { rows: counted } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM devices WHERE owner_id = $1`, [ownerId]);
+      if (counted[0]!.n >= this.maxDevices) throw badInput(`at most ${this.maxDevices} devices per account (MAX_DEVICES_PER_USER)`);
       const { rows } = await client.query<{ id: string }>(
         `INSERT INTO devices (owner_id, name, type, location, token_hash) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
         [ownerId, name, type, location, hashToken(token)],

@@ -87,10 +87,13 @@ export class ScheduleService {
     const state = normalizeState(rawState);
     const { kind, executeAt } = when();
     const label = checkOptionalText(rawLabel, "label", 100);
-    const pending = await this.repo.countBy({ widgetId: widget.id, status: ScheduleStatus.PENDING });
-    if (pending >= MAX_PENDING_PER_WIDGET) throw badInput(`at most ${MAX_PENDING_PER_WIDGET} pending schedules per widget`);
     // The row and its job commit together: no schedule without a job, no job without a schedule.
     return this.dataSource.transaction(async (m) => {
+      // Counted under the widget's row lock, so concurrent creates cannot pass the cap together.
+      const locked: unknown[] = await m.query(`SELECT 1 FROM widgets WHERE id = $1 FOR NO KEY UPDATE`, [widget.id]);
+      if (locked.length === 0) throw notFound("widget");
+      const pending = await m.countBy(Schedule, { widgetId: widget.id, status: ScheduleStatus.PENDING });
+      if (pending >= MAX_PENDING_PER_WIDGET) throw badInput(`at most ${MAX_PENDING_PER_WIDGET} pending schedules per widget`);
       const saved = await m.save(m.create(Schedule, { ownerId, widgetId: widget.id, kind, state, executeAt, label, status: ScheduleStatus.PENDING }));
       await m.query(`SELECT graphile_worker.add_job($1, json_build_object('scheduleId', $2::text), run_at := $3, job_key := $4, max_attempts := 5)`, [
         SCHEDULE_TASK,
