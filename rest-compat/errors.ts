@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { AppError, httpStatusOf, isDatabaseUnavailable } from "../src/platform/errors.js";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import { AppError, httpStatusOf, isDatabaseUnavailable, notFoundOfForeignKey } from "../src/platform/errors.js";
 
 /** Keeps device tokens out of every logged URL. */
 export function redactUrl(url: string): string {
@@ -17,7 +19,8 @@ const FASTIFY_DETAIL: Record<string, string> = {
 
 /** One mapping from errors to `{"detail": ...}` responses for every REST route. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((raw: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const error = notFoundOfForeignKey(raw) ?? raw;
     if (error instanceof AppError) {
       return reply.status(httpStatusOf(error.code)).send({ detail: error.message });
     }
@@ -35,4 +38,26 @@ export function installErrorHandler(app: FastifyInstance): void {
     request.log.error({ url: redactUrl(request.url), err: error }, "unhandled error");
     return reply.status(500).send({ detail: "Internal server error" });
   });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route sees them (headers too large, malformed
+ * framing, a body that never arrives): answered in the contract's `{"detail"}` shape, then closed.
+ * Passed to Fastify as `clientErrorHandler`.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, detail] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "Request headers are too large"]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "The request did not arrive in time"]
+        : [400, "Malformed HTTP request"];
+  const body = JSON.stringify({ detail });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -57,6 +57,28 @@ export function httpStatusOf(code: ErrorCode): number {
   return STATUS[code];
 }
 
+const FK_RESOURCE: Record<string, Resource> = {
+  device_id: "device",
+  dashboard_id: "dashboard",
+  widget_id: "widget",
+  webhook_id: "webhook",
+  rule_id: "rule",
+  user_id: "account",
+  owner_id: "account",
+};
+
+/**
+ * A foreign-key violation is a row that went away between the check and the insert (a deletion
+ * racing a create): for the client that is NOT_FOUND of what it referenced, never a 500.
+ */
+export function notFoundOfForeignKey(error: unknown): AppError | undefined {
+  const e = error as { code?: unknown; constraint?: unknown; detail?: unknown };
+  if (e?.code !== "23503") return undefined;
+  const text = `${typeof e.constraint === "string" ? e.constraint : ""} ${typeof e.detail === "string" ? e.detail : ""}`;
+  const column = Object.keys(FK_RESOURCE).find((c) => text.includes(c));
+  return notFound(column ? FK_RESOURCE[column]! : "device");
+}
+
 /** PostgreSQL and driver failures that mean "the database is not reachable right now". */
 // 57P0x: server shutting down or connection terminated; 08xxx: connection failures; 53300: too many
 // connections; 55000: database not accepting connections; 3D000: database gone.

@@ -29,6 +29,7 @@ interface DeliveryRow {
   status: string;
   attempts: number;
   webhook_id: string;
+  user_id: string;
   url: string;
   active: boolean;
   secret_sealed: string;
@@ -55,6 +56,8 @@ export class WebhookDeliveryService {
   private readonly secrets = new Map<string, { sealed: string; secret: string }>();
   private started: Promise<void> | undefined;
   private readonly unsubscribe: Array<() => void> = [];
+  /** Deliveries being sent now, per webhook owner: one owner's slow receivers cannot hold every slot. */
+  private readonly sending = new Map<string, number>();
 
   constructor(
     private readonly deps: WebhookDeliveryDeps,
@@ -121,6 +124,11 @@ export class WebhookDeliveryService {
     return this.fanout.push({ userId, event, data, deviceId: deviceId ?? null, timestamp: new Date().toISOString(), webhookId });
   }
 
+  /** Half the worker pool (at least one) per owner and process. */
+  private get perOwner(): number {
+    return Math.max(1, Math.floor(this.options.concurrency / 2));
+  }
+
   /** Starts the deliveries' worker pool; called once at start, after every task is registered. */
   start(): Promise<void> {
     this.started ??= (async () => {
@@ -170,8 +178,22 @@ export class WebhookDeliveryService {
       "x-webhook-attempt": String(attempt + 1),
       ...signatureHeaders(secret, body, Math.floor(at.getTime() / 1000)),
     };
-    // Rejects only when the worker shuts down: the job is then retried, and this attempt not counted.
-    const result = await this.sender.send(row.url, body, headers, helpers.abortSignal);
+    const busy = this.sending.get(row.user_id) ?? 0;
+    if (busy >= this.perOwner) {
+      // The slot goes to other owners; this attempt runs again shortly (same attempt number: not counted).
+      await this.deps.queue.add(DELIVER_TASK, { deliveryId, attempt }, { runAt: new Date(Date.now() + 250 + Math.random() * 500), maxAttempts: JOB_MAX_ATTEMPTS });
+      return;
+    }
+    this.sending.set(row.user_id, busy + 1);
+    let result: SendResult;
+    try {
+      // Rejects only when the worker shuts down: the job is then retried, and this attempt not counted.
+      result = await this.sender.send(row.url, body, headers, helpers.abortSignal);
+    } finally {
+      const left = (this.sending.get(row.user_id) ?? 1) - 1;
+      if (left > 0) this.sending.set(row.user_id, left);
+      else this.sending.delete(row.user_id);
+    }
     this.deps.log.debug({ deliveryId, attempt: attempt + 1, ...result }, "webhook delivery attempt");
     const failedForGood = await this.record(deliveryId, attempt, at, result);
     if (failedForGood) await this.disableIfFailing(row, result.error);

@@ -1,6 +1,6 @@
 /** The hand-written SQL of webhook deliveries (jobs are queued in the same statement as the attempt). */
 
-export const LOAD_DELIVERY = `SELECT d.payload, d.status, d.attempts, w.id AS webhook_id, w.url, w.active, w.secret_sealed
+export const LOAD_DELIVERY = `SELECT d.payload, d.status, d.attempts, w.id AS webhook_id, w.user_id, w.url, w.active, w.secret_sealed
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1`;
 
 /** A delivery of a disabled webhook ends without being sent. */
