@@ -143,3 +143,22 @@ export async function startEmbedded(dataDir: string, port: number, log: Logger):
     stop: () => pg.stop(),
   };
 }
+
+/**
+ * The embedded PostgreSQL of DATA_DIR for a short-lived tool (the admin command): the one a running
+ * server started, when there is one, else a fresh start that the caller stops.
+ */
+export async function attachEmbedded(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  const root = resolve(dataDir);
+  const pidFile = join(root, "pg", "postmaster.pid");
+  if (existsSync(pidFile)) {
+    const lines = (await readFile(pidFile, "utf8")).split("\n");
+    const pid = Number(lines[0]);
+    const port = Number(lines[3]); // postmaster.pid: pid, data dir, start time, port, ...
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid) && Number.isInteger(port) && port > 0) {
+      const password = (await readFile(join(root, "pg-password"), "utf8")).trim();
+      return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/thingsnxt`, stop: async () => undefined };
+    }
+  }
+  return startEmbedded(dataDir, 0, log);
+}

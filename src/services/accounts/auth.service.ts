@@ -201,16 +201,34 @@ export class AuthService {
       );
       const row = rows[0];
       if (!row) return undefined;
-      await db.query(`UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2`, [passwordHash, row.user_id]);
-      // Every other outstanding reset token dies with this one.
-      await db.query(`UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [row.user_id]);
-      await db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [row.user_id]);
-      await this.sessions.revokeAll(row.user_id, db);
+      await this.replacePassword(db, row.user_id, passwordHash);
       return row.user_id;
     });
     if (!userId) throw badInput("The reset link is invalid, expired or already used");
     this.sessions.changed(userId);
     return true;
+  }
+
+  /** The operator's reset (`npm run admin -- reset-password`): by login, without a mailed link. */
+  async setPassword(login: string, newPassword: string): Promise<User> {
+    checkPassword(newPassword);
+    const user = await this.users
+      .createQueryBuilder("u")
+      .where("lower(u.email) = lower(:login) OR lower(u.username) = lower(:login)", { login: login.trim() })
+      .getOne();
+    if (!user) throw notFound("account");
+    const passwordHash = await argon2.hash(newPassword, ARGON2);
+    await withTransaction(this.pool, (db) => this.replacePassword(db, user.id, passwordHash));
+    this.sessions.changed(user.id);
+    return user;
+  }
+
+  /** A new password ends every session: reset links, refresh tokens and access tokens issued before. */
+  private async replacePassword(db: PoolClient, userId: string, passwordHash: string): Promise<void> {
+    await db.query(`UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2`, [passwordHash, userId]);
+    await db.query(`UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [userId]);
+    await db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
+    await this.sessions.revokeAll(userId, db);
   }
 
   private async issue(user: User, familyId: string): Promise<Tokens> {

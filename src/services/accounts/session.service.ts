@@ -21,7 +21,7 @@ interface UserSessions {
 export class SessionService implements TokenVerifier {
   private readonly key: Uint8Array;
   /** Revocations per user, loaded once and forgotten on SessionsChanged. */
-  private readonly users = new LoadingCache<string, UserSessions>({ max: 50_000, load: (userId) => this.loadSessions(userId) });
+  private readonly users = new LoadingCache<string, UserSessions>({ max: 50_000, ttlMs: 60_000, load: (userId) => this.loadSessions(userId) });
   /** Token strings whose signature checked out, with their claims. */
   private readonly verified = new LruMap<AccessClaims>(50_000);
 

@@ -16,6 +16,8 @@ export interface DeviceInfo {
  * device request costs no query for authentication. Entries are dropped when a token rotates or a
  * device is deleted (`forget`), and evicted least-recently-used beyond `max`.
  */
+const CACHE_TTL_MS = 60_000;
+
 export class DeviceDirectory {
   private readonly byToken: LoadingCache<string, DeviceInfo>;
   private readonly byId: LoadingCache<string, DeviceInfo>;
@@ -26,8 +28,10 @@ export class DeviceDirectory {
     private readonly pool: Pool,
     max = 100_000,
   ) {
-    this.byToken = new LoadingCache({ max, load: (tokenHash) => this.load("token_hash", tokenHash) });
-    this.byId = new LoadingCache({ max, load: (id) => this.load("id", id) });
+    // The TTL bounds how long a change made without an event (another process without Redis, the
+    // admin command, an outage of Redis) can go unseen; events make it immediate.
+    this.byToken = new LoadingCache({ max, ttlMs: CACHE_TTL_MS, load: (tokenHash) => this.load("token_hash", tokenHash) });
+    this.byId = new LoadingCache({ max, ttlMs: CACHE_TTL_MS, load: (id) => this.load("id", id) });
   }
 
   findByToken(token: string): Promise<DeviceInfo | undefined> {
