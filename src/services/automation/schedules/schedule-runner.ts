@@ -37,30 +37,41 @@ export class ScheduleRunner {
     jobs.register(SCHEDULE_TASK, (payload) => this.run((payload as { scheduleId: string }).scheduleId));
   }
 
+  /**
+   * The command first, then the mark: a crash between them leaves the schedule PENDING and its job
+   * runs again (setting the same value twice is harmless), so EXECUTED always means "switched".
+   */
   async run(scheduleId: string): Promise<void> {
     const { rows } = await this.pool.query<Claimed>(
-      `UPDATE schedules SET status = 'EXECUTED', executed_at = now(), updated_at = now()
-        WHERE id = $1 AND status = 'PENDING'
-        RETURNING id, owner_id, widget_id, kind, state, label, execute_at`,
+      `SELECT id, owner_id, widget_id, kind, state, label, execute_at FROM schedules WHERE id = $1 AND status = 'PENDING'`,
       [scheduleId],
     );
     const schedule = rows[0];
     if (!schedule) return; // cancelled, or its widget was deleted
     const name = schedule.label ? `"${schedule.label}"` : schedule.kind === "TIMER" ? "A timer" : "A schedule";
+    let command;
     try {
-      const command = await this.widgets.setState(schedule.owner_id, schedule.widget_id, schedule.state);
-      const result = `set ${command.widget.virtualPin} to ${command.value}`;
-      await this.pool.query(`UPDATE schedules SET result = $2 WHERE id = $1`, [schedule.id, result]);
-      await this.announce(schedule, "schedule_executed", `${name} ran`, `${command.widget.label}: ${result}`, { state: command.value });
+      command = await this.widgets.setState(schedule.owner_id, schedule.widget_id, schedule.state);
     } catch (error) {
-      if (!(error instanceof AppError) || isDatabaseUnavailable(error)) {
-        // Storage trouble: give the row back so the job's retry can claim it again.
-        await this.pool.query(`UPDATE schedules SET status = 'PENDING', executed_at = NULL WHERE id = $1`, [schedule.id]).catch(() => undefined);
-        throw error;
-      }
-      await this.pool.query(`UPDATE schedules SET status = 'FAILED', result = $2 WHERE id = $1`, [schedule.id, error.message]);
-      await this.announce(schedule, "schedule_failed", `${name} failed`, error.message, { reason: error.message });
+      if (!(error instanceof AppError) || isDatabaseUnavailable(error)) throw error; // storage trouble: the job retries
+      const failed = await this.finish(schedule.id, "FAILED", error.message);
+      if (failed) await this.announce(schedule, "schedule_failed", `${name} failed`, error.message, { reason: error.message });
+      return;
     }
+    const result = `set ${command.widget.virtualPin} to ${command.value}`;
+    if (await this.finish(schedule.id, "EXECUTED", result)) {
+      await this.announce(schedule, "schedule_executed", `${name} ran`, `${command.widget.label}: ${result}`, { state: command.value });
+    }
+  }
+
+  /** Marks the outcome once; false when another run (or a cancel) got there first. */
+  private async finish(id: string, status: "EXECUTED" | "FAILED", result: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE schedules SET status = $2, result = $3, executed_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'PENDING'`,
+      [id, status, result],
+    );
+    return rowCount === 1;
   }
 
   private async announce(schedule: Claimed, type: string, title: string, message: string, extra: Record<string, unknown>): Promise<void> {
