@@ -6,6 +6,7 @@ import type { DataSource } from "typeorm";
 import { loadConfig } from "../platform/config.js";
 import { createDataSource, poolOf } from "../platform/db/data-source.js";
 import { attachEmbedded, type EmbeddedDatabase } from "../platform/db/embedded.js";
+import { runMigrationsLocked } from "../platform/db/migrate.js";
 import { AppError } from "../platform/errors.js";
 import { EventBus } from "../platform/event-bus.js";
 import { LogMailer } from "../platform/mailer.js";
@@ -41,7 +42,7 @@ export async function runAdmin(args: string[], env: NodeJS.ProcessEnv, out: (lin
     const url = config.databaseUrl ?? (embedded = await attachEmbedded(config.dataDir, log)).url;
     dataSource = createDataSource(url, 2, { entities, migrations });
     await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: "each" });
+    await runMigrationsLocked(dataSource);
     const pool = poolOf(dataSource);
     // With Redis the running servers hear of a rotated token or a reset at once; without it their
     // caches expire the old entries within a minute (DeviceDirectory and SessionService TTLs).

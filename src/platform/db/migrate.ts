@@ -1,0 +1,25 @@
+import type { DataSource } from "typeorm";
+import { poolOf } from "./data-source.js";
+
+/** Any constant shared by every process of the project; PostgreSQL advisory locks are per database. */
+const MIGRATION_LOCK = 0x7468_6e78; // "thnx"
+
+/**
+ * Runs the pending migrations under a session-level advisory lock, so processes starting at once on
+ * an empty database take turns: the first migrates, the others wait, then find nothing to do
+ * (without it two of three concurrent first starts died on "relation already exists").
+ */
+export async function runMigrationsLocked(dataSource: DataSource): Promise<string[]> {
+  const client = await poolOf(dataSource).connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    try {
+      const applied = await dataSource.runMigrations({ transaction: "each" });
+      return applied.map((m) => m.name);
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
