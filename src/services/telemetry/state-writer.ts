@@ -3,7 +3,8 @@ import { withTransaction } from "../../platform/db/transaction.js";
 import { LoadingCache } from "../../platform/loading-cache.js";
 import type { DesiredEntry, JsonValue } from "../../entities/device-state.entity.js";
 import type { DeviceStateData } from "./device-state.model.js";
-import { AppError, isDatabaseUnavailable, notFound, unavailable } from "../../platform/errors.js";
+import { INSERT_HISTORY, UPDATE_STATE } from "./state-writer.sql.js";
+import { AppError, badInput, isDatabaseUnavailable, notFound, unavailable } from "../../platform/errors.js";
 
 /** One history row: a reported key at the server's time. */
 export interface HistoryRow {
@@ -25,6 +26,14 @@ interface Queued {
   resolve(value: { state: DeviceStateData; result: unknown }): void;
   reject(error: unknown): void;
   attempts: number;
+}
+
+/** What a batch's transaction wrote, for the caller to settle each mutation after the commit. */
+interface Written {
+  working: Map<string, DeviceStateData>;
+  base: Map<string, DeviceStateData>;
+  outcomes: Array<{ state: DeviceStateData; result: unknown } | { error: unknown } | undefined>;
+  conflicted: Set<string>;
 }
 
 const MAX_BATCH = 2000;
@@ -121,68 +130,105 @@ export class StateWriter {
   }
 
   private async commit(batch: Queued[]): Promise<void> {
-    const ids = [...new Set(batch.map((q) => q.mutation.deviceId))];
-    try {
-      const { working, base, outcomes, conflicted } = await withTransaction(this.pool, async (client) => {
-        const missing = ids.filter((id) => !this.cache.peek(id));
-        const loaded = missing.length > 0 ? await this.load(client, missing) : new Map<string, DeviceStateData>();
-        const base = new Map<string, DeviceStateData>();
-        for (const id of ids) {
-          const state = this.cache.peek(id) ?? loaded.get(id);
-          if (state) base.set(id, state);
-        }
-        const working = new Map(base);
-        const history: HistoryRow[] = [];
-        const outcomes: Array<{ state: DeviceStateData; result: unknown } | undefined> = [];
-        for (const q of batch) {
-          const current = working.get(q.mutation.deviceId);
-          if (!current) {
-            outcomes.push(undefined);
-            continue;
-          }
-          const out = q.mutation.run(current);
-          if (out) {
-            working.set(q.mutation.deviceId, out.next);
-            if (out.history) for (const row of out.history) history.push(row);
-          }
-          outcomes.push({ state: out?.next ?? current, result: out?.result });
-        }
-        const changed = ids.filter((id) => working.get(id) !== base.get(id));
-        const written = new Set<string>();
-        if (changed.length > 0) {
-          const rows = changed.map((id) => rowOf(working.get(id)!, base.get(id)!.version));
-          const res = await client.query<{ device_id: string }>(UPDATE_STATE, [JSON.stringify(rows)]);
-          for (const r of res.rows) written.add(r.device_id);
-        }
-        // Another process changed these devices (or deleted them) since we cached them.
-        const conflicted = new Set(changed.filter((id) => !written.has(id)));
-        const durable = history.filter((h) => !conflicted.has(h.d));
-        if (durable.length > 0) await client.query(INSERT_HISTORY, [JSON.stringify(durable)]);
-        return { working, base, outcomes, changed, conflicted };
-      });
+    const retry: Queued[] = [];
+    await this.commitPart(batch, retry);
+    // Retried mutations go first so a device's changes keep their order.
+    if (retry.length > 0) this.queue.unshift(...retry);
+  }
 
-      for (const id of ids) {
-        if (conflicted.has(id) || !base.has(id)) this.cache.forget(id);
-        else this.cache.set(id, working.get(id)!);
-      }
-      const retry: Queued[] = [];
-      batch.forEach((q, i) => {
-        const outcome = outcomes[i];
-        if (!outcome) return q.reject(notFound("device"));
-        if (conflicted.has(q.mutation.deviceId)) {
-          if (++q.attempts >= MAX_ATTEMPTS) return q.reject(new AppError("CONFLICT", "Device state is changing too fast; retry"));
-          return retry.push(q);
-        }
-        q.resolve(outcome);
-      });
-      // Retried mutations go first so a device's changes keep their order.
-      if (retry.length > 0) this.queue.unshift(...retry);
+  /**
+   * One transaction for `all`. When PostgreSQL refuses the batch's content (a value it cannot hold,
+   * which no single row names), the batch is halved and each half tried in turn, so the offending
+   * mutation fails alone and every other one commits. Halves run in order, and a device with a
+   * change waiting for a conflict retry holds its later changes back: each device keeps its order.
+   */
+  private async commitPart(all: Queued[], retry: Queued[]): Promise<void> {
+    const held = new Set(retry.map((q) => q.mutation.deviceId));
+    const batch: Queued[] = [];
+    for (const q of all) (held.has(q.mutation.deviceId) ? retry : batch).push(q);
+    if (batch.length === 0) return;
+    const ids = [...new Set(batch.map((q) => q.mutation.deviceId))];
+    let written: Written;
+    try {
+      written = await withTransaction(this.pool, (client) => this.write(client, batch, ids));
     } catch (error) {
       // The outcome of a failed COMMIT is unknown: forget these devices and read them again.
       for (const id of ids) this.cache.forget(id);
-      const reason = isDatabaseUnavailable(error) ? unavailable() : error;
+      const refused = isRefusedContent(error);
+      if (refused && batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.commitPart(batch.slice(0, half), retry);
+        await this.commitPart(batch.slice(half), retry);
+        return;
+      }
+      const reason = isDatabaseUnavailable(error)
+        ? unavailable()
+        : refused
+          ? badInput(`the change could not be stored: ${(error as Error).message}`)
+          : error;
       for (const q of batch) q.reject(reason);
+      return;
     }
+
+    const { working, base, outcomes, conflicted } = written;
+    for (const id of ids) {
+      if (conflicted.has(id) || !base.has(id)) this.cache.forget(id);
+      else this.cache.set(id, working.get(id)!);
+    }
+    batch.forEach((q, i) => {
+      const outcome = outcomes[i];
+      if (!outcome) return q.reject(notFound("device"));
+      if ("error" in outcome) return q.reject(outcome.error);
+      if (conflicted.has(q.mutation.deviceId)) {
+        if (++q.attempts >= MAX_ATTEMPTS) return q.reject(new AppError("CONFLICT", "Device state is changing too fast; retry"));
+        return retry.push(q);
+      }
+      q.resolve(outcome);
+    });
+  }
+
+  private async write(client: PoolClient, batch: Queued[], ids: string[]): Promise<Written> {
+    const missing = ids.filter((id) => !this.cache.peek(id));
+    const loaded = missing.length > 0 ? await this.load(client, missing) : new Map<string, DeviceStateData>();
+    const base = new Map<string, DeviceStateData>();
+    for (const id of ids) {
+      const state = this.cache.peek(id) ?? loaded.get(id);
+      if (state) base.set(id, state);
+    }
+    const working = new Map(base);
+    const history: HistoryRow[] = [];
+    const outcomes: Written["outcomes"] = [];
+    for (const q of batch) {
+      const current = working.get(q.mutation.deviceId);
+      if (!current) {
+        outcomes.push(undefined);
+        continue;
+      }
+      let out: ReturnType<Mutation<unknown>["run"]>;
+      try {
+        out = q.mutation.run(current);
+      } catch (error) {
+        outcomes.push({ error }); // a mutation that throws fails alone, its device's state untouched
+        continue;
+      }
+      if (out) {
+        working.set(q.mutation.deviceId, out.next);
+        if (out.history) for (const row of out.history) history.push(row);
+      }
+      outcomes.push({ state: out?.next ?? current, result: out?.result });
+    }
+    const changed = ids.filter((id) => working.get(id) !== base.get(id));
+    const written = new Set<string>();
+    if (changed.length > 0) {
+      const rows = changed.map((id) => rowOf(working.get(id)!, base.get(id)!.version));
+      const res = await client.query<{ device_id: string }>(UPDATE_STATE, [documentOf(rows)]);
+      for (const r of res.rows) written.add(r.device_id);
+    }
+    // Another process changed these devices (or deleted them) since we cached them.
+    const conflicted = new Set(changed.filter((id) => !written.has(id)));
+    const durable = history.filter((h) => !conflicted.has(h.d));
+    if (durable.length > 0) await client.query(INSERT_HISTORY, [documentOf(durable)]);
+    return { working, base, outcomes, conflicted };
   }
 
   private async load(db: Pool | PoolClient, ids: string[]): Promise<Map<string, DeviceStateData>> {
@@ -213,6 +259,29 @@ export class StateWriter {
   }
 }
 
+/** The batch could not be turned into one JSON document (too deep for JSON.stringify, too long). */
+class UnserializableBatch extends Error {}
+
+function documentOf(rows: unknown[]): string {
+  try {
+    return JSON.stringify(rows);
+  } catch (error) {
+    throw new UnserializableBatch(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/**
+ * A failure caused by what the batch holds rather than by the database: data exceptions (22xxx:
+ * NUL, invalid text or JSON) and program limits (54xxx: nesting too deep, value too large). Other
+ * failures do not point at one member; halving them would only multiply failing transactions.
+ */
+function isRefusedContent(error: unknown): boolean {
+  if (error instanceof UnserializableBatch) return true;
+  if (isDatabaseUnavailable(error)) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^(22|54)[0-9A-Z]{3}$/.test(code);
+}
+
 function rowOf(state: DeviceStateData, baseVersion: number) {
   return {
     id: state.deviceId,
@@ -224,18 +293,3 @@ function rowOf(state: DeviceStateData, baseVersion: number) {
     base: baseVersion,
   };
 }
-
-// One statement per batch, whatever its size: rows travel as one JSON document.
-const UPDATE_STATE = `
-  UPDATE device_state s
-     SET reported = u.reported, reported_ts = u.reported_ts,
-         reported_at = to_timestamp(u.reported_at / 1000.0), desired = u.desired, version = u.version
-    FROM jsonb_to_recordset($1::jsonb)
-         AS u(id uuid, reported jsonb, reported_ts jsonb, reported_at double precision, desired jsonb, version int, base int)
-   WHERE s.device_id = u.id AND s.version = u.base
-RETURNING s.device_id`;
-
-const INSERT_HISTORY = `
-  INSERT INTO telemetry (device_id, key, ts, num, val)
-  SELECT d, k, to_timestamp(t / 1000.0), n, v
-    FROM jsonb_to_recordset($1::jsonb) AS x(d uuid, k text, t double precision, n double precision, v jsonb)`;
