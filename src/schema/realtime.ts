@@ -1,14 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import type { Context } from "graphql-ws";
 import { useServer, type Extra } from "graphql-ws/use/ws";
-import { parse, specifiedRules, validate, type GraphQLError, type GraphQLSchema } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Services } from "../platform/services.js";
 import { SlowConsumerError } from "../platform/live.js";
 import { AUTH_FAILURES, authenticate, endOnExpiryOrRevoke, tokenOfParams, type AccessClaims } from "../platform/user-token.js";
 import { contextFor } from "./context.js";
 import { formatError } from "./errors.js";
-import { aliasLimit, checkCost, depthLimit } from "./limits.js";
+import { prepareOperation } from "./limits.js";
+import type { SocketSubscriptions, SubscriptionCaps } from "./subscription-caps.js";
 
 /** Close codes beyond graphql-ws's own (4401 unauthorized, 4403 forbidden). */
 export const CLOSE_SLOW_CONSUMER = 4413;
@@ -20,14 +21,16 @@ interface Session {
   claims: AccessClaims;
   ip: string;
 }
-type Extras = Extra & { session?: Session };
+type Attached = { session?: Session; subscriptions?: SocketSubscriptions };
+type Extras = Extra & Attached;
 
 /**
  * graphql-ws at ws://…/graphql on the same HTTP server. Sockets authenticate at connection_init;
  * a socket is closed (4401 without a token, 4403 otherwise) when its access token expires or is
  * revoked, so the client reconnects with a fresh token.
  */
-export function installSubscriptions(app: FastifyInstance, services: Services, schema: GraphQLSchema): { close(): Promise<void> } {
+export function installSubscriptions(app: FastifyInstance, services: Services, schema: GraphQLSchema, caps: SubscriptionCaps): { close(): Promise<void> } {
+  const production = services.config.nodeEnv === "production";
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const log = services.log;
 
@@ -47,7 +50,7 @@ export function installSubscriptions(app: FastifyInstance, services: Services, s
     socket.once("close", stop);
   };
 
-  const server = useServer<Record<string, unknown>, { session?: Session }>(
+  const server = useServer<Record<string, unknown>, Attached>(
     {
       schema,
       onConnect: async (ctx: Context<Record<string, unknown>, Extras>) => {
@@ -58,34 +61,34 @@ export function installSubscriptions(app: FastifyInstance, services: Services, s
           return false;
         }
         const session = { token: auth.token, claims: auth.claims, ip: ctx.extra.request.socket.remoteAddress ?? "" };
-        (ctx.extra as { session?: Session }).session = session;
+        const subscriptions = caps.socket();
+        Object.assign(ctx.extra, { session, subscriptions });
         track(socket, session);
+        socket.once("close", () => subscriptions.releaseAll());
         return true;
       },
-      // The same checks as over HTTP: parse, validate with the depth and alias limits, then cost.
-      onSubscribe: async (ctx: Context<Record<string, unknown>, Extras>, _id, payload) => {
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(schema, document, [...specifiedRules, depthLimit, aliasLimit]);
-        if (errors.length > 0) return errors;
-        const variableValues = payload.variables ?? {};
-        try {
-          checkCost(schema, document, variableValues, payload.operationName ?? undefined);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
+      // The same checks as over HTTP (text bounds, parse, validation, inputs, cost, variables), then the caps.
+      onSubscribe: async (ctx: Context<Record<string, unknown>, Extras>, id, payload) => {
+        const prepared = prepareOperation(schema, payload, production);
+        if (Array.isArray(prepared)) return prepared;
         const session = ctx.extra.session!;
-        return {
-          schema,
-          document,
-          variableValues,
-          operationName: payload.operationName ?? null,
-          contextValue: await contextFor(services, session.token, session.ip),
-        };
+        const subscriptions = ctx.extra.subscriptions!;
+        if (prepared.operation.operation === "subscription") {
+          const refused = subscriptions.take(id, session.claims.userId);
+          if (refused) return [refused];
+        }
+        let contextValue;
+        try {
+          contextValue = await contextFor(services, session.token, session.ip);
+        } catch (error) {
+          subscriptions.release(id);
+          throw error;
+        }
+        const { document, variableValues, operationName } = prepared;
+        return { schema, document, variableValues, operationName, contextValue };
+      },
+      onComplete: (ctx: Context<Record<string, unknown>, Extras>, id) => {
+        ctx.extra.subscriptions?.release(id);
       },
       onNext: (ctx: Context<Record<string, unknown>, Extras>, _id, _payload, _args, result) => {
         const socket = ctx.extra.socket;

@@ -74,3 +74,38 @@ export async function subscribe<T = any>(base: string, token: string | undefined
     },
   };
 }
+
+export interface WsResult<T = any> {
+  data?: T | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string } }>;
+  /** The socket closed before a result (a message over `maxPayload`, an authentication failure). */
+  closed?: { code: number; reason: string };
+}
+
+/**
+ * The first result of one operation on an open client: a `next` payload, or the errors of an
+ * `error` message (refused at subscribe: validation, limits, caps).
+ */
+export function execute<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}, operationName?: string): Promise<WsResult<T>> {
+  return new Promise((resolve) => {
+    client.subscribe<T>(
+      { query, variables, ...(operationName ? { operationName } : {}) },
+      {
+        next: (value) => resolve(value as WsResult<T>),
+        error: (error) =>
+          resolve(Array.isArray(error) ? { errors: error } : { closed: { code: (error as { code: number }).code, reason: (error as { reason: string }).reason } }),
+        complete: () => resolve({}),
+      },
+    );
+  });
+}
+
+/** One operation over its own socket, authenticated with `token`. */
+export async function request<T = any>(base: string, token: string, query: string, variables: Record<string, unknown> = {}, operationName?: string): Promise<WsResult<T>> {
+  const { client } = connect(base, { authorization: `Bearer ${token}` });
+  try {
+    return await execute<T>(client, query, variables, operationName);
+  } finally {
+    await client.dispose();
+  }
+}
