@@ -50,14 +50,44 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     socket.destroy();
     return;
   }
-  const [status, detail] =
+  const [status, detail]: [number, string] =
     error.code === "HPE_HEADER_OVERFLOW"
       ? [431, "Request headers are too large"]
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
         ? [408, "The request did not arrive in time"]
         : [400, "Malformed HTTP request"];
+  refuseOnSocket(socket, status, detail);
+}
+
+function refuseOnSocket(socket: Socket, status: number, detail: string): void {
   const body = JSON.stringify({ detail });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+  socket.destroySoon();
+}
+
+/**
+ * A request whose body has not fully arrived `ms` after it started is answered 408 and its socket
+ * closed (a slow-body client otherwise holds a socket forever). Node's own requestTimeout is
+ * checked only every 30 s; this one is exact. A long poll's wait starts after its request arrived.
+ */
+export function installBodyTimeout(app: FastifyInstance, ms: number): void {
+  app.addHook("onRequest", (request, _reply, done) => {
+    if (request.raw.complete) return done();
+    const timer = setTimeout(() => {
+      if (!request.raw.complete && request.raw.socket.writable) refuseOnSocket(request.raw.socket, 408, "The request did not arrive in time");
+    }, ms);
+    timer.unref();
+    request.raw.once("end", () => clearTimeout(timer));
+    request.raw.once("close", () => clearTimeout(timer));
+    done();
+  });
+}
+
+/** Fastify's own URL refusals (a malformed URL, a parameter over maxParamLength) in the {"detail"} shape. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode ?? 400;
+  const detail = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "A path parameter is too long" : error.code === "FST_ERR_BAD_URL" ? "The URL is malformed" : "Bad request";
+  void reply.status(status).send({ detail });
 }

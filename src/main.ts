@@ -1,18 +1,24 @@
 import "reflect-metadata";
+import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "./platform/config.js";
 import { createLogger, startServer } from "./app/server.js";
 
-async function main(): Promise<void> {
-  let config;
+/**
+ * `.env` in the working directory, when there is one (`.env.example` lists every variable). Node
+ * never overrides a variable the environment already has, so the real environment wins.
+ */
+function loadEnvFile(): void {
+  if (!existsSync(".env") || typeof process.loadEnvFile !== "function") return;
   try {
-    config = loadConfig();
+    process.loadEnvFile(".env");
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Configuration error: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
+    throw new ConfigError(`.env could not be read: ${(error as Error).message}`);
   }
+}
+
+async function main(): Promise<void> {
+  loadEnvFile();
+  const config = loadConfig();
   const log = createLogger(config);
   const server = await startServer(config, log);
   const shutdown = (signal: string) => {
@@ -36,6 +42,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // A setting the operator can fix is one line, not a stack trace (a taken PORT, a bad value).
+  if (error instanceof ConfigError) {
+    console.error(`Configuration error: ${error.message}`);
+    process.exit(2);
+  }
   console.error(error);
   process.exit(1);
 });

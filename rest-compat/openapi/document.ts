@@ -141,7 +141,7 @@ export function openApiDocument(config: Config, routes: RouteDocs["documented"])
         "The plain HTTP/JSON endpoints that deployed ESP32 firmware and existing clients use. Their shapes are fixed. " +
         "Timestamps are ISO 8601 UTC with milliseconds and `Z`. Errors are `{\"detail\": \"<reason>\"}`. " +
         `Requests are rate limited to ${rateLimit.max} per ${window} s: device requests per device, others per client address; ` +
-        "`/`, `/health`, `/docs` and `/logout` are exempt. The app's full API is GraphQL at `/graphql`.",
+        "`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/docs` and `/logout` are exempt. The app's full API is GraphQL at `/graphql`.",
     },
     tags: [
       { name: "device", description: "Endpoints the firmware calls, authenticated by the device token." },

@@ -1,15 +1,22 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
+import { Registry } from "prom-client";
 import type { DataSource } from "typeorm";
 import { docsRoutes } from "../../rest-compat/docs.routes.js";
-import { installErrorHandler, redactUrl } from "../../rest-compat/errors.js";
+import { clientErrorHandler, frameworkErrors, installBodyTimeout, installErrorHandler, redactUrl } from "../../rest-compat/errors.js";
+import { metricsRoutes } from "../../rest-compat/metrics.routes.js";
 import { installRateLimit } from "../../rest-compat/rate-limit.js";
 import { collectRouteDocs } from "../../rest-compat/openapi/document.js";
 import { serviceRoutes } from "../../rest-compat/service.routes.js";
 import type { Config } from "../platform/config.js";
 import { createDataSource } from "../platform/db/data-source.js";
+import { runMigrationsLocked } from "../platform/db/migrate.js";
 import { startEmbedded, type EmbeddedDatabase } from "../platform/db/embedded.js";
+import { assertPortFree, listenError } from "../platform/listen-check.js";
+import { Metrics } from "../platform/metrics.js";
 import { installGraphQL } from "../schema/apollo.js";
 import { ideRoutes } from "../schema/ide.js";
 import { entities, migrations, routes } from "./modules.js";
@@ -38,20 +45,46 @@ export function createLogger(config: Config, destination?: NodeJS.WritableStream
   );
 }
 
+/** A client's X-Request-Id is kept only when it is a short token: it goes into every log line. */
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestId(request: IncomingMessage): string {
+  const given = request.headers["x-request-id"];
+  return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : randomUUID();
+}
+
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
+    // Fastify would take any header value as it is; genReqId vets it first (logged as reqId).
+    requestIdHeader: false,
+    genReqId: requestId,
     loggerInstance: services.log as FastifyBaseLogger,
     // Fastify's own request lines would carry ?device_token=...; the debug-level line below redacts it.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.bodyBytes,
+    // A body that never arrives is cut (408) instead of holding a socket forever; a long poll's wait
+    // comes after its request has arrived, so it is not affected.
+    requestTimeout: config.limits.requestTimeoutMs, // Node's own bound (checked every 30 s); installBodyTimeout is exact
+    frameworkErrors,
+    // What Node's parser refuses (431, 400, 408) is answered as {"detail"} like everything else.
+    clientErrorHandler,
     // Trust X-Forwarded-For for exactly TRUST_PROXY hops (0: the socket address is the client).
     trustProxy: (_address: string, hop: number) => hop < config.trustProxyHops,
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 1000 },
   });
+  // First hook: every answer carries it, rate-limit refusals and 404s included.
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.header("x-request-id", request.id);
+    done();
+  });
   // Only JSON bodies: anything else is a 415, as the contract says.
   app.removeContentTypeParser("text/plain");
+  const metrics = new Metrics(new Registry(), { bus: services.bus, pool: services.pool, longPollsHeld: () => services.longPoll.waiting });
+  metrics.countSockets(app.server, "/graphql");
+  app.addHook("onClose", () => metrics.close());
   app.addHook("onResponse", (request, reply, done) => {
+    metrics.observe(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
     if (services.log.isLevelEnabled("debug")) {
       request.log.debug(
         { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
@@ -60,13 +93,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     }
     done();
   });
-  collectRouteDocs(app); // before any route: /openapi.json is built from what they declare
+  collectRouteDocs(app);
+  installBodyTimeout(app, config.limits.requestTimeoutMs); // before any route: /openapi.json is built from what they declare
   installErrorHandler(app);
   await installRateLimit(app, services, services.redis);
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => {
     reply.status(404).send({ detail: `Not found: ${request.method} ${redactUrl(request.url).split("?")[0]}` });
   });
   serviceRoutes(app, services);
+  metricsRoutes(app, services, metrics);
   for (const route of routes) route(app, services);
   docsRoutes(app, services);
   ideRoutes(app);
@@ -82,6 +117,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   let embedded: EmbeddedDatabase | undefined;
   let dataSource: DataSource | undefined;
   let redis: Redis | undefined;
+  await assertPortFree("PORT", config.host, config.port); // before the slow part: a taken port fails in a second
   try {
     let url = config.databaseUrl;
     if (!url) {
@@ -90,8 +126,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
     dataSource = createDataSource(url, config.dbPoolSize, { entities, migrations });
     await dataSource.initialize();
-    const applied = await dataSource.runMigrations({ transaction: "each" });
-    if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, "migrations applied");
+    const applied = await runMigrationsLocked(dataSource);
+    if (applied.length > 0) log.info({ migrations: applied }, "migrations applied");
     if (config.redisUrl) {
       redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
       redis.on("error", (error) => log.warn({ err: error.message }, "redis"));
@@ -100,7 +136,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     const namespace = new URL(url).pathname.slice(1) || "thingsnxt";
     const services = await createServices(config, dataSource, log, { databaseUrl: url, redis, namespace });
     const app = await buildApp(services);
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: config.port, host: config.host }).catch((error: NodeJS.ErrnoException) => {
+      throw listenError("PORT", config.host, config.port, error); // taken since the check
+    });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;

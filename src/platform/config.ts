@@ -22,6 +22,7 @@ export interface Config {
   /** Number of proxy hops whose X-Forwarded-For is trusted; 0 trusts none. */
   readonly trustProxyHops: number;
   readonly offlineTimeoutMs: number;
+  /** Unset: half of OFFLINE_TIMEOUT, at most 5 s. */
   readonly lastSeenFlushMs: number;
   /** A device's online/offline notification is not repeated within this time (flapping). */
   readonly statusAlertCooldownMs: number;
@@ -38,6 +39,8 @@ export interface Config {
   readonly mailFrom: string;
   /** Link sent in password-reset mails; the token is appended. */
   readonly passwordResetUrl: string;
+  /** Bearer token GET /metrics requires; unset: /metrics answers loopback clients only. */
+  readonly metricsToken: string | undefined;
   /** Webhook deliveries (docs/webhooks.md). */
   readonly webhooks: {
     /** Hosts, IP addresses and CIDR ranges the SSRF guard lets through (development, tests). */
@@ -58,6 +61,13 @@ export interface Config {
     readonly retentionDays: number;
   };
   readonly limits: {
+    /** Live subscriptions per graphql-ws socket, and per user across sockets and SSE streams of a process. */
+    readonly subscriptionsPerSocket: number;
+    readonly subscriptionsPerUser: number;
+    /** Devices per account: each has its own REST budget, so the quota bounds what one account can send. */
+    readonly devicesPerUser: number;
+    /** A request whose body has not fully arrived after this is answered 408 and closed. */
+    readonly requestTimeoutMs: number;
     readonly bodyBytes: number;
     readonly keysPerReport: number;
     readonly keyLength: number;
@@ -113,6 +123,44 @@ function allowList(env: Env, name: string): string[] {
   return raw.split(",").map((entry) => entry.trim()).filter(Boolean);
 }
 
+const isSet = (env: Env, name: string) => (env[name] ?? "").trim() !== "";
+
+/** Sent by a scraper in a header, so only characters a header carries unchanged. */
+function token(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (raw.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError(`${name} must be printable ASCII without spaces`);
+  return raw;
+}
+
+/*
+ * Settings that depend on another one derive their default from it, so setting one alone is always
+ * valid; only a contradiction the operator wrote (an explicit value against the other's value) is
+ * refused, and the message names both.
+ */
+
+function lastSeenFlushMs(env: Env, offlineTimeoutMs: number): number {
+  // Contacts must reach the database well before the offline sweep would judge a device by them.
+  if (!isSet(env, "LAST_SEEN_FLUSH_SECONDS")) return Math.min(5000, Math.floor(offlineTimeoutMs / 2));
+  const flushMs = int(env, "LAST_SEEN_FLUSH_SECONDS", 5, 1, 3600) * 1000;
+  if (flushMs >= offlineTimeoutMs) {
+    throw new ConfigError(
+      `LAST_SEEN_FLUSH_SECONDS (${flushMs / 1000}) must be shorter than OFFLINE_TIMEOUT (${offlineTimeoutMs / 1000}); ` +
+        "leave LAST_SEEN_FLUSH_SECONDS unset to derive it from OFFLINE_TIMEOUT",
+    );
+  }
+  return flushMs;
+}
+
+function checkPorts(config: Config): void {
+  // The embedded PostgreSQL listens on 127.0.0.1: whichever of the two started second would find its port taken.
+  const loopback = ["0.0.0.0", "::", "127.0.0.1", "localhost", "::1"].includes(config.host);
+  if (!config.databaseUrl && config.embeddedPgPort !== 0 && config.embeddedPgPort === config.port && loopback) {
+    throw new ConfigError(`EMBEDDED_PG_PORT and PORT are both ${config.port}: the embedded PostgreSQL and the HTTP server need different ports`);
+  }
+}
+
 function secret(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
@@ -121,6 +169,7 @@ function secret(env: Env, name: string): string | undefined {
 }
 
 export function loadConfig(env: Env = process.env): Config {
+  const offlineTimeoutMs = int(env, "OFFLINE_TIMEOUT", 60, 1, 86_400) * 1000; // 60 s
   const config: Config = {
     nodeEnv: oneOf(env, "NODE_ENV", ["development", "production", "test"] as const, "development"),
     port: int(env, "PORT", 8000, 0, 65535),
@@ -137,8 +186,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     graphqlRateLimitFactor: int(env, "GRAPHQL_RATE_LIMIT_FACTOR", 1, 1, 1_000_000),
     trustProxyHops: int(env, "TRUST_PROXY", 0, 0, 10),
-    offlineTimeoutMs: int(env, "OFFLINE_TIMEOUT", 60, 1, 86_400) * 1000, // 60 s
-    lastSeenFlushMs: int(env, "LAST_SEEN_FLUSH_SECONDS", 5, 1, 3600) * 1000, // 5 s
+    offlineTimeoutMs,
+    lastSeenFlushMs: lastSeenFlushMs(env, offlineTimeoutMs), // 5 s, less when OFFLINE_TIMEOUT is under 10 s
     statusAlertCooldownMs: int(env, "STATUS_ALERT_COOLDOWN_SECONDS", 60, 0, 86_400) * 1000, // 60 s
     jobPollMs: int(env, "JOB_POLL_MS", 250, 50, 60_000), // 250 ms: schedules fire within a second
     jwtSecret: secret(env, "JWT_SECRET"),
@@ -148,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
     mailFrom: env.MAIL_FROM?.trim() || "ThingsNXT <no-reply@localhost>",
     passwordResetUrl: url(env, "PASSWORD_RESET_URL", ["http:", "https:"]) ?? "http://localhost:8000/reset-password?token=",
+    metricsToken: token(env, "METRICS_TOKEN"),
     webhooks: {
       allowedHosts: allowList(env, "WEBHOOK_ALLOWED_HOSTS"),
       timeoutMs: int(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000), // 10 s
@@ -159,14 +209,16 @@ export function loadConfig(env: Env = process.env): Config {
       retentionDays: int(env, "WEBHOOK_LOG_RETENTION_DAYS", 7, 1, 3650),
     },
     limits: {
+      subscriptionsPerSocket: int(env, "SUBSCRIPTIONS_PER_SOCKET", 100, 1, 100_000),
+      subscriptionsPerUser: int(env, "SUBSCRIPTIONS_PER_USER", 500, 1, 1_000_000),
+      devicesPerUser: int(env, "MAX_DEVICES_PER_USER", 1000, 1, 1_000_000),
+      requestTimeoutMs: int(env, "REQUEST_TIMEOUT_SECONDS", 30, 1, 3600) * 1000, // 30 s; long polls wait at most 30 s after their body
       bodyBytes: int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024), // 64 KiB
       keysPerReport: int(env, "MAX_KEYS_PER_REPORT", 256, 1, 10_000),
       keyLength: int(env, "MAX_KEY_LENGTH", 64, 1, 1024),
       stringBytes: int(env, "MAX_STRING_BYTES", 1024, 1, 1024 * 1024), // 1 KiB
     },
   };
-  if (config.lastSeenFlushMs >= config.offlineTimeoutMs) {
-    throw new ConfigError("LAST_SEEN_FLUSH_SECONDS must be shorter than OFFLINE_TIMEOUT");
-  }
+  checkPorts(config);
   return Object.freeze(config);
 }

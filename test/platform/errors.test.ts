@@ -26,3 +26,22 @@ describe("the error catalogue", () => {
     expect(invalidDeviceToken()).toMatchObject({ code: "FORBIDDEN", message: "Invalid device token" });
   });
 });
+
+describe("a foreign-key race", () => {
+  it("a row deleted between check and insert reads as NOT_FOUND of what was referenced", async () => {
+    const { createTestDatabase, startTestServer } = await import("../helpers/server.js");
+    const { notFoundOfForeignKey } = await import("../../src/platform/errors.js");
+    const db = await createTestDatabase();
+    const server = await startTestServer({}, db.url);
+    try {
+      const error = await server.services.pool
+        .query(`INSERT INTO device_state (device_id) VALUES ('00000000-0000-4000-8000-000000000000')`)
+        .then(() => undefined, (e: unknown) => e);
+      expect(notFoundOfForeignKey(error)).toMatchObject({ code: "NOT_FOUND", message: "Device not found" });
+      expect(notFoundOfForeignKey(new Error("other"))).toBeUndefined();
+    } finally {
+      await server.close();
+      await db.drop();
+    }
+  });
+});

@@ -33,7 +33,7 @@ export const devicesModule = defineModule({
       if (cached) cached.status = status;
     });
     presence.start();
-    return { directory, presence, devices: new DeviceService(pool, bus, dataSource) };
+    return { directory, presence, devices: new DeviceService(pool, bus, dataSource, config.limits.devicesPerUser) };
   },
   started: ({ presence }) => presence.schedule(),
   stop: ({ presence }) => presence.stop(),
