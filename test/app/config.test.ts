@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/platform/config.js";
+import { loadConfig } from "../../src/platform/config.js";
 
 describe("config", () => {
   it("has documented defaults", () => {
@@ -70,7 +70,7 @@ describe("config", () => {
     });
 
     it(".env.example copied to .env is valid, and OFFLINE_TIMEOUT=5 set on top of it still starts", () => {
-      const example = parseEnv(readFileSync(new URL("../.env.example", import.meta.url), "utf8"));
+      const example = parseEnv(readFileSync(new URL("../../.env.example", import.meta.url), "utf8"));
       expect(loadConfig(example).lastSeenFlushMs).toBe(5000);
       expect(loadConfig({ ...example, OFFLINE_TIMEOUT: "5" }).lastSeenFlushMs).toBe(2500);
     });

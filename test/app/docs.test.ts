@@ -1,8 +1,8 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { routeDocs, type OpenApiDocument } from "../rest-compat/openapi/document.js";
-import { http, startTestServer, type TestServer } from "./helpers/server.js";
+import { routeDocs, type OpenApiDocument } from "../../rest-compat/openapi/document.js";
+import { http, startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 let doc: OpenApiDocument;
