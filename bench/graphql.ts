@@ -12,7 +12,12 @@ export async function graphqlBench(): Promise<void> {
       const dash = (await gql(server.url, `mutation ($n: String!) { createDashboard(input: { name: $n }) { id } }`, { n: `D${d}` }, token)).createDashboard.id;
       for (let w = 0; w < 10; w++) {
         const dev = devices[w % 4]!;
-        await gql(server.url, `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`, { i: { dashboardId: dash, deviceId: dev.id, type: "gauge", label: `W${w}`, key: "temperature" } }, token);
+        await gql(
+          server.url,
+          `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`,
+          { i: { dashboardId: dash, deviceId: dev.id, type: "gauge", label: `W${w}`, key: "temperature" } },
+          token,
+        );
       }
     }
     const body = (query: string): autocannon.Request => ({
@@ -24,7 +29,14 @@ export async function graphqlBench(): Promise<void> {
     const rows: Row[] = [];
     rows.push(await load("{ __typename } (floor)", server.url, [body("{ __typename }")], 50));
     rows.push(await load("{ me { id } }", server.url, [body("{ me { id } }")], 50));
-    rows.push(await load("dashboards { widgets { device { state } } } (20 x 10)", server.url, [body("{ dashboards { id widgets { id value device { id state { merged } } } } }")], 50));
+    rows.push(
+      await load(
+        "dashboards { widgets { device { state } } } (20 x 10)",
+        server.url,
+        [body("{ dashboards { id widgets { id value device { id state { merged } } } } }")],
+        50,
+      ),
+    );
     table("GraphQL (50 connections)", rows, rows[0]!.rps);
   } finally {
     await server.stop();

@@ -65,7 +65,13 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
@@ -82,7 +88,13 @@ export function load(name: string, url: string, requests: autocannon.Request[], 
   return new Promise((resolve, reject) => {
     autocannon({ url, connections, duration, requests }, (error, result) => {
       if (error) return reject(error);
-      resolve({ scenario: name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx });
+      resolve({
+        scenario: name,
+        rps: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        errors: result.errors + result.timeouts + result.non2xx,
+      });
     });
   });
 }
@@ -100,11 +112,9 @@ export async function gql<T = any>(url: string, query: string, variables: Record
 
 export async function account(url: string): Promise<string> {
   const name = `bench${randomBytes(4).toString("hex")}`;
-  const data = await gql<{ register: { accessToken: string } }>(
-    url,
-    `mutation ($i: RegisterInput!) { register(input: $i) { accessToken } }`,
-    { i: { email: `${name}@example.com`, username: name, password: "Bench-Passw0rd" } },
-  );
+  const data = await gql<{ register: { accessToken: string } }>(url, `mutation ($i: RegisterInput!) { register(input: $i) { accessToken } }`, {
+    i: { email: `${name}@example.com`, username: name, password: "Bench-Passw0rd" },
+  });
   return data.register.accessToken;
 }
 

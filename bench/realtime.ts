@@ -51,13 +51,25 @@ async function fanOut(postUrl: string, subUrl: string, token: string, dev: { id:
   }
   const missing = rounds * subscribers - latencies.length;
   for (const ws of sockets) ws.close();
-  return { scenario: `telemetry POST 200 -> subscription message, ${subscribers} subscriber(s)`, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors: missing };
+  return {
+    scenario: `telemetry POST 200 -> subscription message, ${subscribers} subscriber(s)`,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors: missing,
+  };
 }
 
 async function commandLatency(url: string, token: string, longPoll: boolean, samples: number): Promise<Row> {
   const dev = await device(url, token, longPoll ? "long-poll" : "plain-poll");
   const dash = (await gql(url, `mutation { createDashboard(input: { name: "cmd" }) { id } }`, {}, token)).createDashboard.id;
-  const widget = (await gql(url, `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`, { i: { dashboardId: dash, deviceId: dev.id, type: "led", label: "L" } }, token)).createWidget.id;
+  const widget = (
+    await gql(
+      url,
+      `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`,
+      { i: { dashboardId: dash, deviceId: dev.id, type: "led", label: "L" } },
+      token,
+    )
+  ).createWidget.id;
   let current = 0;
   let received: ((at: number) => void) | undefined;
   let running = true;
@@ -82,7 +94,12 @@ async function commandLatency(url: string, token: string, longPoll: boolean, sam
   }
   running = false;
   void deviceLoop;
-  return { scenario: longPoll ? "setWidgetState -> long-polling device (wait=25)" : "setWidgetState -> device polling every 3 s (old way)", p50: percentile(latencies, 50), p99: percentile(latencies, 99), note: `${samples} commands` };
+  return {
+    scenario: longPoll ? "setWidgetState -> long-polling device (wait=25)" : "setWidgetState -> device polling every 3 s (old way)",
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    note: `${samples} commands`,
+  };
 }
 
 async function idleSockets(url: string, pid: number, token: string, count: number): Promise<Row[]> {
@@ -92,7 +109,12 @@ async function idleSockets(url: string, pid: number, token: string, count: numbe
     method: "POST",
     setupRequest: (req) => {
       const d = devs[n++ % devs.length]!;
-      return { ...req, path: `/devices/${d.id}/telemetry`, headers: { "content-type": "application/json" }, body: `{"device_token":"${d.token}","data":{"t":${n},"h":50,"v0":1,"v1":0,"x":2}}` };
+      return {
+        ...req,
+        path: `/devices/${d.id}/telemetry`,
+        headers: { "content-type": "application/json" },
+        body: `{"device_token":"${d.token}","data":{"t":${n},"h":50,"v0":1,"v1":0,"x":2}}`,
+      };
     },
   };
   const quiet = await device(url, token, "quiet");
@@ -110,7 +132,10 @@ async function idleSockets(url: string, pid: number, token: string, count: numbe
   return [
     without,
     withSockets,
-    { scenario: `server resident memory with ${count.toLocaleString("en-US")} idle authenticated subscribed sockets`, note: `${after.toFixed(0)} MiB (${before.toFixed(0)} MiB before: ${(((after - before) * 1024) / count).toFixed(1)} KiB per socket)` },
+    {
+      scenario: `server resident memory with ${count.toLocaleString("en-US")} idle authenticated subscribed sockets`,
+      note: `${after.toFixed(0)} MiB (${before.toFixed(0)} MiB before: ${(((after - before) * 1024) / count).toFixed(1)} KiB per socket)`,
+    },
   ];
 }
 

@@ -20,7 +20,8 @@ export async function restBench(): Promise<void> {
     for (let i = 0; i < deviceCount; i++) {
       const token = randomBytes(32).toString("base64url");
       const hash = createHash("sha256").update(token).digest("hex");
-      const id = (await client.query(`INSERT INTO devices (owner_id, name, token_hash) VALUES ($1, $2, $3) RETURNING id`, [owner, `bench-${i}`, hash])).rows[0].id;
+      const id = (await client.query(`INSERT INTO devices (owner_id, name, token_hash) VALUES ($1, $2, $3) RETURNING id`, [owner, `bench-${i}`, hash])).rows[0]
+        .id;
       await client.query(`INSERT INTO device_state (device_id) VALUES ($1)`, [id]);
       devices.push({ id, token });
     }

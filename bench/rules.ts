@@ -29,11 +29,26 @@ const RULES_PER_DEVICE = 100;
 // 20 conditions over the four steady keys of the report, ten true and ten false; each is used five times.
 // [key, op, value, holds]: temperature is 20..29.9, humidity 55, v1 0, timestamp a growing counter.
 const CONDITIONS: Array<[string, string, number, boolean]> = [
-  ["temperature", "GT", 50, false], ["temperature", "LT", 100, true], ["temperature", "GTE", -10, true], ["temperature", "LTE", 0, false],
-  ["temperature", "GT", 10, true], ["temperature", "LT", 5, false], ["humidity", "EQ", 55, true], ["humidity", "NEQ", 55, false],
-  ["humidity", "GT", 90, false], ["humidity", "LTE", 60, true], ["v1", "EQ", 1, false], ["v1", "NEQ", 1, true],
-  ["v1", "GTE", 0, true], ["v1", "GT", 0, false], ["timestamp", "GT", -1, true], ["timestamp", "LT", 0, false],
-  ["humidity", "GTE", 55, true], ["v1", "LT", -5, false], ["temperature", "NEQ", 1000, true], ["humidity", "EQ", 1, false],
+  ["temperature", "GT", 50, false],
+  ["temperature", "LT", 100, true],
+  ["temperature", "GTE", -10, true],
+  ["temperature", "LTE", 0, false],
+  ["temperature", "GT", 10, true],
+  ["temperature", "LT", 5, false],
+  ["humidity", "EQ", 55, true],
+  ["humidity", "NEQ", 55, false],
+  ["humidity", "GT", 90, false],
+  ["humidity", "LTE", 60, true],
+  ["v1", "EQ", 1, false],
+  ["v1", "NEQ", 1, true],
+  ["v1", "GTE", 0, true],
+  ["v1", "GT", 0, false],
+  ["timestamp", "GT", -1, true],
+  ["timestamp", "LT", 0, false],
+  ["humidity", "GTE", 55, true],
+  ["v1", "LT", -5, false],
+  ["temperature", "NEQ", 1000, true],
+  ["humidity", "EQ", 1, false],
 ];
 
 /** User + system CPU time of a process so far, in ms (Linux /proc). */
@@ -60,7 +75,8 @@ async function main(): Promise<void> {
       for (let i = 0; i < perHalf; i++) {
         const token = randomBytes(32).toString("base64url");
         const hash = createHash("sha256").update(token).digest("hex");
-        const id = (await db.query(`INSERT INTO devices (owner_id, name, token_hash) VALUES ($1, $2, $3) RETURNING id`, [owner, `${label}-${i}`, hash])).rows[0].id;
+        const id = (await db.query(`INSERT INTO devices (owner_id, name, token_hash) VALUES ($1, $2, $3) RETURNING id`, [owner, `${label}-${i}`, hash])).rows[0]
+          .id;
         await db.query(`INSERT INTO device_state (device_id) VALUES ($1)`, [id]);
         devices.push({ id, token });
       }
@@ -84,7 +100,12 @@ async function main(): Promise<void> {
       setupRequest: (req) => {
         const d = devices[next++ % devices.length]!;
         const data = JSON.stringify({ v0: next & 1, v1: 0, temperature: 20 + (next % 100) / 10, humidity: 55, timestamp: next });
-        return { ...req, path: `/devices/${d.id}/telemetry`, headers: { "content-type": "application/json" }, body: `{"device_token":"${d.token}","data":${data}}` };
+        return {
+          ...req,
+          path: `/devices/${d.id}/telemetry`,
+          headers: { "content-type": "application/json" },
+          body: `{"device_token":"${d.token}","data":${data}}`,
+        };
       },
     });
 
@@ -135,7 +156,9 @@ async function main(): Promise<void> {
       rows,
       base.rps,
     );
-    console.log(`\nwith rules: ${((ruledRow.rps! / base.rps!) * 100).toFixed(0)}% of the req/s without (target: at least 80%); rules fired: ${fired}, rule rows updated: ${written} (steady conditions: evaluation only)`);
+    console.log(
+      `\nwith rules: ${((ruledRow.rps! / base.rps!) * 100).toFixed(0)}% of the req/s without (target: at least 80%); rules fired: ${fired}, rule rows updated: ${written} (steady conditions: evaluation only)`,
+    );
   } finally {
     await server.stop();
     await scratch.drop();

@@ -51,9 +51,11 @@ async function startReceiver() {
 /** Runs `count` tasks with at most `limit` at a time. */
 async function pool(count: number, limit: number, task: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -62,9 +64,18 @@ async function main(): Promise<void> {
   let server: BenchServer | undefined;
   try {
     // Baseline: the receiver hit directly, same body size, same concurrency as the delivery worker.
-    const sample = JSON.stringify({ id: crypto.randomUUID(), event: "telemetry_update", timestamp: new Date().toISOString(), data: { deviceId: crypto.randomUUID(), data: { v0: 1, temperature: 21.5, humidity: 55 } } });
+    const sample = JSON.stringify({
+      id: crypto.randomUUID(),
+      event: "telemetry_update",
+      timestamp: new Date().toISOString(),
+      data: { deviceId: crypto.randomUUID(), data: { v0: 1, temperature: 21.5, humidity: 55 } },
+    });
     const direct = async () => {
-      const response = await fetch(receiver.url, { method: "POST", headers: { "content-type": "application/json", "x-webhook-signature": `sha256=${createHmac("sha256", "k").update(sample).digest("hex")}` }, body: sample });
+      const response = await fetch(receiver.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-webhook-signature": `sha256=${createHmac("sha256", "k").update(sample).digest("hex")}` },
+        body: sample,
+      });
       await response.text();
     };
     await pool(500, concurrency, direct); // warm-up
@@ -82,7 +93,11 @@ async function main(): Promise<void> {
     const post = async () => {
       const i = sent++;
       const d = devices[i % devices.length]!;
-      const response = await fetch(`${base}/devices/${d.id}/telemetry`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ device_token: d.token, data: { v0: i & 1, temperature: 20 + (i % 100) / 10, humidity: 55 } }) });
+      const response = await fetch(`${base}/devices/${d.id}/telemetry`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ device_token: d.token, data: { v0: i & 1, temperature: 20 + (i % 100) / 10, humidity: 55 } }),
+      });
       if (response.status !== 200) throw new Error(`report answered ${response.status}`);
       await response.text();
     };
@@ -96,10 +111,22 @@ async function main(): Promise<void> {
     await pool(500, postConcurrency, post);
     const ingestAloneSeconds = await postAll();
     // A webhook that matches no report: the cost of matching alone, on the ingest path.
-    await gql(base, `mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { secret } }`, { i: { url: receiver.url, events: ["device_offline"] } }, token);
+    await gql(
+      base,
+      `mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { secret } }`,
+      { i: { url: receiver.url, events: ["device_offline"] } },
+      token,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const ingestMatchingSeconds = await postAll();
-    const { secret } = (await gql(base, `mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { secret } }`, { i: { url: receiver.url, events: ["telemetry_update"] } }, token)).createWebhook;
+    const { secret } = (
+      await gql(
+        base,
+        `mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { secret } }`,
+        { i: { url: receiver.url, events: ["telemetry_update"] } },
+        token,
+      )
+    ).createWebhook;
 
     await new Promise((r) => setTimeout(r, 1500)); // past WEBHOOK_CACHE_MS: the new webhook is seen
     // Warm-up (connections, caches, JIT), then the measured run.
@@ -127,12 +154,16 @@ async function main(): Promise<void> {
     await db.end();
 
     const date = new Date().toISOString().slice(0, 10);
-    console.log(`\nThingsNXT webhook benchmark, ${date}: ${total} deliveries, one server process, ${concurrency} deliveries in flight, receiver and load generator on the same machine\n`);
+    console.log(
+      `\nThingsNXT webhook benchmark, ${date}: ${total} deliveries, one server process, ${concurrency} deliveries in flight, receiver and load generator on the same machine\n`,
+    );
     console.log("| scenario | req/s | vs ceiling |");
     console.log("|---|---:|---:|");
     console.log(`| receiver hit directly with fetch, ${concurrency} at a time (ceiling) | ${Math.round(baseline).toLocaleString("en-US")} | 100% |`);
     console.log(`| webhook deliveries (first to last arrival) | ${Math.round(steady).toLocaleString("en-US")} | ${((steady / baseline) * 100).toFixed(0)}% |`);
-    console.log(`| webhook deliveries (first report to last arrival) | ${Math.round(endToEnd).toLocaleString("en-US")} | ${((endToEnd / baseline) * 100).toFixed(0)}% |`);
+    console.log(
+      `| webhook deliveries (first report to last arrival) | ${Math.round(endToEnd).toLocaleString("en-US")} | ${((endToEnd / baseline) * 100).toFixed(0)}% |`,
+    );
     const rate = (seconds: number) => `${Math.round(total / seconds).toLocaleString("en-US")}/s`;
     console.log(
       `\ningest, ${postConcurrency} reports at a time: ${rate(ingestAloneSeconds)} without webhooks, ${rate(ingestMatchingSeconds)} with a webhook matching no report, ` +

@@ -20,10 +20,7 @@ declare module "fastify" {
 type Body = Record<string, unknown> | undefined;
 
 function tokenOf(request: FastifyRequest): string | undefined {
-  const explicit =
-    request.method === "GET"
-      ? (request.query as Record<string, unknown>).device_token
-      : (request.body as Body)?.device_token;
+  const explicit = request.method === "GET" ? (request.query as Record<string, unknown>).device_token : (request.body as Body)?.device_token;
   return deviceTokenOf(explicit, request.headers);
 }
 

@@ -57,8 +57,7 @@ const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const escape = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 /** Descriptions use `backticks` for code, nothing else. */
 const prose = (text: string | undefined) => escape(text ?? "").replace(/`([^`]+)`/g, "<code>$1</code>");
 const pretty = (value: unknown) => `<pre>${escape(JSON.stringify(value, null, 2))}</pre>`;
@@ -104,7 +103,9 @@ function examplesOf(media: JsonObject | undefined): string {
   if (!media) return "";
   if ("example" in media) return pretty(media.example);
   const examples = (media.examples ?? {}) as Record<string, JsonObject>;
-  return Object.values(examples).map((e) => `<div>${prose(e.summary as string)}</div>${pretty(e.value)}`).join("");
+  return Object.values(examples)
+    .map((e) => `<div>${prose(e.summary as string)}</div>${pretty(e.value)}`)
+    .join("");
 }
 
 function renderOperation(document: OpenApiDocument, method: string, path: string, op: OpenApiOperation): string {
@@ -124,7 +125,9 @@ function renderOperation(document: OpenApiDocument, method: string, path: string
   }
   if (op.requestBody) {
     const media = (op.requestBody.content as Record<string, JsonObject>)["application/json"];
-    parts.push(`<p><b>Request body</b> (<code>application/json</code>, ${typeOf(media?.schema as JsonObject)}). ${prose(op.requestBody.description as string)}</p>`);
+    parts.push(
+      `<p><b>Request body</b> (<code>application/json</code>, ${typeOf(media?.schema as JsonObject)}). ${prose(op.requestBody.description as string)}</p>`,
+    );
     parts.push(examplesOf(media));
   }
   const rows = Object.entries(op.responses).map(([status, raw]) => {
@@ -153,16 +156,17 @@ function renderSchema(name: string, schema: JsonObject): string {
 
 /** The document as one readable page: every operation with its token carriers, examples and status codes. */
 export function renderDocs(document: OpenApiDocument): string {
-  const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, op]) => ({ path, method, op })),
-  );
+  const operations = Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
   const nav = operations
     .map(({ path, method, op }) => `<li><a href="#${anchor(method, path)}"><code>${method.toUpperCase()} ${escape(path)}</code></a> ${escape(op.summary)}</li>`)
     .join("");
   const sections = document.tags.map(
     (tag) =>
       `<h2>${escape(tag.name)}</h2><p>${prose(tag.description)}</p>` +
-      operations.filter(({ op }) => op.tags.includes(tag.name)).map(({ path, method, op }) => renderOperation(document, method, path, op)).join("\n"),
+      operations
+        .filter(({ op }) => op.tags.includes(tag.name))
+        .map(({ path, method, op }) => renderOperation(document, method, path, op))
+        .join("\n"),
   );
   const schemas = Object.entries(document.components.schemas ?? {}).map(([name, schema]) => renderSchema(name, schema));
   return `<!doctype html>

@@ -88,6 +88,7 @@ export function installBodyTimeout(app: FastifyInstance, ms: number): void {
 /** Fastify's own URL refusals (a malformed URL, a parameter over maxParamLength) in the {"detail"} shape. */
 export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode ?? 400;
-  const detail = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "A path parameter is too long" : error.code === "FST_ERR_BAD_URL" ? "The URL is malformed" : "Bad request";
+  const detail =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "A path parameter is too long" : error.code === "FST_ERR_BAD_URL" ? "The URL is malformed" : "Bad request";
   void reply.status(status).send({ detail });
 }

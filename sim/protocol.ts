@@ -161,8 +161,7 @@ export class Sensors {
 
   read(): { temperature: number; humidity: number; rssi: number } {
     // A bounded random walk: small steps, pulled back inside the plausible band.
-    const step = (value: number, size: number, low: number, high: number) =>
-      Math.min(high, Math.max(low, value + (this.random() - 0.5) * size));
+    const step = (value: number, size: number, low: number, high: number) => Math.min(high, Math.max(low, value + (this.random() - 0.5) * size));
     this.temperature = step(this.temperature, 0.4, 20, 30);
     this.humidity = step(this.humidity, 1.5, 40, 70);
     this.rssi = Math.round(step(this.rssi, 4, -90, -40));

@@ -66,8 +66,7 @@ export async function gql<T>(url: string, query: string, variables: Record<strin
     throw new ProvisionError(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   }
   const body = (await response.json().catch(() => undefined)) as
-    | { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string } }> }
-    | undefined;
+    { data?: T | null; errors?: Array<{ message: string; extensions?: { code?: string } }> } | undefined;
   const error = body?.errors?.[0];
   if (error) throw new ProvisionError(`${error.message}${error.extensions?.code ? ` (${error.extensions.code})` : ""}`);
   if (!body?.data) throw new ProvisionError(`no GraphQL answer from ${url}/graphql (HTTP ${response.status})`);
@@ -75,11 +74,9 @@ export async function gql<T>(url: string, query: string, variables: Record<strin
 }
 
 export async function signIn(url: string, login: string, password: string): Promise<string> {
-  const data = await gql<{ login: { accessToken: string } }>(
-    url,
-    `mutation ($input: LoginInput!) { login(input: $input) { accessToken } }`,
-    { input: { login, password } },
-  );
+  const data = await gql<{ login: { accessToken: string } }>(url, `mutation ($input: LoginInput!) { login(input: $input) { accessToken } }`, {
+    input: { login, password },
+  });
   return data.login.accessToken;
 }
 
@@ -88,11 +85,9 @@ export async function registerDemo(url: string): Promise<{ login: string; passwo
   const username = `sim-${randomBytes(4).toString("hex")}`;
   const email = `${username}@example.com`;
   const password = `Sim1-${randomBytes(12).toString("base64url")}`;
-  const data = await gql<{ register: { accessToken: string } }>(
-    url,
-    `mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }`,
-    { input: { email, username, password, fullName: "Device simulator" } },
-  );
+  const data = await gql<{ register: { accessToken: string } }>(url, `mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }`, {
+    input: { email, username, password, fullName: "Device simulator" },
+  });
   return { login: email, password, accessToken: data.register.accessToken };
 }
 

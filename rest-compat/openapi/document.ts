@@ -52,7 +52,10 @@ export function refusals(config: Config): Record<string, JsonObject> {
     ),
     403: error("The device token is missing, wrong, or not this device's.", "Invalid device token"),
     404: error("No device with this id.", "Device not found"),
-    413: error(`The body is larger than ${config.limits.bodyBytes} bytes (MAX_BODY_BYTES); refused before it is parsed.`, "Request body is larger than the limit"),
+    413: error(
+      `The body is larger than ${config.limits.bodyBytes} bytes (MAX_BODY_BYTES); refused before it is parsed.`,
+      "Request body is larger than the limit",
+    ),
     415: error("The content type is not JSON.", "Content-Type must be application/json"),
     429: ref("responses", "TooManyRequests"),
     503: error("Storage is unavailable. Nothing was half-written; the device retries later.", "Storage is unavailable; nothing was stored, retry later"),
@@ -139,7 +142,7 @@ export function openApiDocument(config: Config, routes: RouteDocs["documented"])
       version: VERSION,
       description:
         "The plain HTTP/JSON endpoints that deployed ESP32 firmware and existing clients use. Their shapes are fixed. " +
-        "Timestamps are ISO 8601 UTC with milliseconds and `Z`. Errors are `{\"detail\": \"<reason>\"}`. " +
+        'Timestamps are ISO 8601 UTC with milliseconds and `Z`. Errors are `{"detail": "<reason>"}`. ' +
         `Requests are rate limited to ${rateLimit.max} per ${window} s: device requests per device, others per client address; ` +
         "`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/docs` and `/logout` are exempt. The app's full API is GraphQL at `/graphql`.",
     },

@@ -86,10 +86,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook("onResponse", (request, reply, done) => {
     metrics.observe(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
     if (services.log.isLevelEnabled("debug")) {
-      request.log.debug(
-        { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-        "request",
-      );
+      request.log.debug({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
     }
     done();
   });

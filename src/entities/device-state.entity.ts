@@ -4,7 +4,6 @@ import type { Device } from "./device.entity.js";
 
 export type { JsonValue };
 
-
 /** A command the device has not confirmed yet. */
 export interface DesiredEntry {
   value: JsonValue;

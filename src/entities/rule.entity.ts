@@ -105,7 +105,9 @@ export class Rule extends BaseEntity {
   @Column({ type: "uuid", name: "webhook_id", nullable: true })
   webhookId: string | null;
 
-  @Field(() => Boolean, { description: "The condition held at the device's last report (a rule fires on entering it, or after forSeconds in it); false for CHANGED" })
+  @Field(() => Boolean, {
+    description: "The condition held at the device's last report (a rule fires on entering it, or after forSeconds in it); false for CHANGED",
+  })
   @Column({ type: "boolean", default: false })
   active: boolean;
 

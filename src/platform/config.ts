@@ -120,7 +120,10 @@ function allowList(env: Env, name: string): string[] {
   } catch (error) {
     throw new ConfigError(`${name}: ${(error as Error).message}`);
   }
-  return raw.split(",").map((entry) => entry.trim()).filter(Boolean);
+  return raw
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 }
 
 const isSet = (env: Env, name: string) => (env[name] ?? "").trim() !== "";

@@ -47,8 +47,7 @@ export const notFound = (what: Resource) => new AppError("NOT_FOUND", `${what[0]
 /** A device token that is missing, wrong, or another device's. */
 export const invalidDeviceToken = () => new AppError("FORBIDDEN", "Invalid device token");
 export const unauthenticated = (message: string) => new AppError("UNAUTHENTICATED", message);
-export const unavailable = (message = "Storage is unavailable; nothing was stored, retry later") =>
-  new AppError("SERVICE_UNAVAILABLE", message);
+export const unavailable = (message = "Storage is unavailable; nothing was stored, retry later") => new AppError("SERVICE_UNAVAILABLE", message);
 
 /** Every code with its HTTP status, as the README's error table lists them. */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = STATUS;

@@ -100,9 +100,7 @@ export class EventBus {
   private readonly origin = randomUUID();
   private subscriber: Redis | undefined;
 
-  constructor(
-    private readonly redis?: { client: Redis; channel: string; log: Logger },
-  ) {
+  constructor(private readonly redis?: { client: Redis; channel: string; log: Logger }) {
     this.emitter.setMaxListeners(0);
   }
 

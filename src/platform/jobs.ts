@@ -71,7 +71,11 @@ export class JobQueue {
   async stop(): Promise<void> {
     await this.runner?.stop();
     this.runner = undefined;
-    if (this.utils) await this.utils.then((utils) => utils.release(), () => undefined);
+    if (this.utils)
+      await this.utils.then(
+        (utils) => utils.release(),
+        () => undefined,
+      );
     await this.pool.end();
   }
 

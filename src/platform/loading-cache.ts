@@ -58,7 +58,14 @@ export class LoadingCache<K, V> {
     }
     if (missing.length > 0) {
       const batch = loadMany(missing);
-      for (const key of missing) pending.push([key, this.fly(key, batch.then((found) => found.get(key)))]);
+      for (const key of missing)
+        pending.push([
+          key,
+          this.fly(
+            key,
+            batch.then((found) => found.get(key)),
+          ),
+        ]);
     }
     for (const [key, promise] of pending) {
       const value = await promise;

@@ -58,7 +58,14 @@ const METADATA: Range[] = [
   "fd00:ec2::254/128", // AWS over IPv6
 ].map((c) => range(c, "a cloud metadata endpoint"));
 
-export const METADATA_HOSTS = new Set(["metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal", "metadata.azure.internal"]);
+export const METADATA_HOSTS = new Set([
+  "metadata.google.internal",
+  "metadata.goog",
+  "metadata",
+  "instance-data",
+  "instance-data.ec2.internal",
+  "metadata.azure.internal",
+]);
 
 // First match wins: the more specific label comes first.
 const V4: Range[] = [
@@ -135,7 +142,10 @@ export function isMetadataAddress(address: string): boolean {
 
 /** The host of a URL as a plain name or address: lower case, no brackets, no trailing dot. */
 export function normalizeHost(hostname: string): string {
-  return hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+  return hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/\.$/, "");
 }
 
 const HOST_RE = /^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;

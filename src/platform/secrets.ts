@@ -8,10 +8,7 @@ import type { Pool } from "pg";
  */
 export async function serverSecret(pool: Pool, name: string, fromEnv: string | undefined): Promise<string> {
   if (fromEnv) return fromEnv;
-  await pool.query(`INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
-    name,
-    randomBytes(32).toString("base64url"),
-  ]);
+  await pool.query(`INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [name, randomBytes(32).toString("base64url")]);
   const { rows } = await pool.query<{ value: string }>(`SELECT value FROM app_secrets WHERE name = $1`, [name]);
   return rows[0]!.value;
 }

@@ -4,7 +4,14 @@ import type { Logger } from "pino";
 import { AppError, isDatabaseUnavailable, notFoundOfForeignKey } from "../platform/errors.js";
 
 /** Codes GraphQL itself produces for a malformed request, passed through as they are. */
-const CLIENT_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_RESOLUTION_FAILURE"]);
+const CLIENT_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "OPERATION_RESOLUTION_FAILURE",
+]);
 
 /**
  * Every error leaves with a stable `extensions.code` from the catalogue. Unknown errors become
@@ -44,6 +51,7 @@ const FASTIFY_REFUSALS: Record<string, [code: string, message: string]> = {
 export function graphqlErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) request.log.error({ err: error }, "unhandled error on a GraphQL route");
-  const [code, message] = status === 500 ? ["INTERNAL_SERVER_ERROR", "Internal server error"] : (FASTIFY_REFUSALS[error.code] ?? ["BAD_REQUEST", error.message]);
+  const [code, message] =
+    status === 500 ? ["INTERNAL_SERVER_ERROR", "Internal server error"] : (FASTIFY_REFUSALS[error.code] ?? ["BAD_REQUEST", error.message]);
   void reply.status(status).send({ errors: [{ message, extensions: { code } }] });
 }

@@ -35,7 +35,12 @@ export function isIntrospection(selections: readonly SelectionNode[]): boolean {
 
 /** Deeply nested queries are refused before they run (fragments are followed). */
 export const depthLimit: ValidationRule = (context: ValidationContext): ASTVisitor => {
-  const fragments = Object.fromEntries(context.getDocument().definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const fragments = Object.fromEntries(
+    context
+      .getDocument()
+      .definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d]),
+  );
   const depthOf = (selections: readonly SelectionNode[], depth: number, seen: Set<string>): number => {
     let max = depth;
     for (const node of selections) {

@@ -61,7 +61,10 @@ export function RateLimited(rule: RateLimitRule): MethodDecorator {
     if (info.operation.operation !== "mutation") throw new Error(`@RateLimited is for mutations only (${info.fieldName})`);
     const context = raw as GqlContext;
     const id = `${info.fieldName}:${rule.by ? rule.by(args, context) : `ip:${context.ip}`}`;
-    const message = await context.services.gqlRateLimiter({ parent: root, args, context: { id }, info }, { max: rule.max * context.services.config.graphqlRateLimitFactor, window: `${rule.windowSeconds}s` });
+    const message = await context.services.gqlRateLimiter(
+      { parent: root, args, context: { id }, info },
+      { max: rule.max * context.services.config.graphqlRateLimitFactor, window: `${rule.windowSeconds}s` },
+    );
     if (message) throw new AppError("RATE_LIMITED", message);
     return next();
   });

@@ -9,10 +9,9 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 
 function parse(value: unknown): Date {
   if (typeof value !== "string" || !ISO_WITH_ZONE.test(value)) {
-    throw new GraphQLError(
-      `DateTime must be an ISO 8601 time with a zone, such as 2026-02-12T16:00:00.000Z or 2026-02-12T17:00:00+01:00`,
-      { extensions: { code: "BAD_USER_INPUT" } },
-    );
+    throw new GraphQLError(`DateTime must be an ISO 8601 time with a zone, such as 2026-02-12T16:00:00.000Z or 2026-02-12T17:00:00+01:00`, {
+      extensions: { code: "BAD_USER_INPUT" },
+    });
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime "${value}" is not a real time`, { extensions: { code: "BAD_USER_INPUT" } });

@@ -9,7 +9,10 @@ import { prepareOperation } from "./limits.js";
 import type { SubscriptionCaps } from "./subscription-caps.js";
 
 const unauthorized = (message: string) =>
-  [JSON.stringify({ errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }), { status: 401, statusText: "Unauthorized", headers: { "content-type": "application/json" } }] as [string, { status: number; statusText: string; headers: Record<string, string> }];
+  [
+    JSON.stringify({ errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }),
+    { status: 401, statusText: "Unauthorized", headers: { "content-type": "application/json" } },
+  ] as [string, { status: number; statusText: string; headers: Record<string, string> }];
 
 /**
  * The same subscriptions over Server-Sent Events (graphql-sse, "distinct connections" mode) at

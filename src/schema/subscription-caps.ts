@@ -52,7 +52,8 @@ export class SocketSubscriptions {
   /** Counts subscription `id` for the socket and the user; the refusal when either is full. */
   take(id: string, userId: string): GraphQLError | undefined {
     const max = this.caps.limits.perSocket;
-    if (this.held.size >= max) return refusal(`Too many subscriptions on this socket: at most ${max} at a time (SUBSCRIPTIONS_PER_SOCKET); complete some first`);
+    if (this.held.size >= max)
+      return refusal(`Too many subscriptions on this socket: at most ${max} at a time (SUBSCRIPTIONS_PER_SOCKET); complete some first`);
     const release = this.caps.take(userId);
     if (release instanceof GraphQLError) return release;
     this.held.get(id)?.(); // an id reused while graphql-ws was still completing it

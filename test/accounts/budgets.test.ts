@@ -39,8 +39,14 @@ describe("budgets that cannot be dodged", () => {
     const a = await signUp(server.url);
     const device = await addDevice(server.url, a);
     const dash = (await gql(server.url, `mutation { createDashboard(input: { name: "D" }) { id } }`, {}, a.accessToken)).data.createDashboard.id;
-    const led = (await gql(server.url, `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`, { i: { dashboardId: dash, deviceId: device.id, type: "led", label: "L" } }, a.accessToken)).data
-      .createWidget.id;
+    const led = (
+      await gql(
+        server.url,
+        `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`,
+        { i: { dashboardId: dash, deviceId: device.id, type: "led", label: "L" } },
+        a.accessToken,
+      )
+    ).data.createWidget.id;
     const timer = () => gql(server.url, `mutation ($w: ID!) { createTimer(widgetId: $w, state: 1, durationSeconds: 3600) { id } }`, { w: led }, a.accessToken);
     for (let i = 0; i < 90; i++) expect(codeOf(await timer())).toBeUndefined();
     const burst = await Promise.all(Array.from({ length: 30 }, timer));

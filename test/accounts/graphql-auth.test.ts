@@ -51,7 +51,12 @@ describe("register and login", () => {
     [{ username: "bad name" }, "username must be 3 to 32 characters of A-Z a-z 0-9 _ -"],
     [{ email: "not-an-email" }, "email is not a valid address"],
   ])("refuses %o: %s", async (override, message) => {
-    const input = { email: `x${Math.random().toString(36).slice(2)}@example.com`, username: `u${Math.random().toString(36).slice(2, 10)}`, password: PASSWORD, ...override };
+    const input = {
+      email: `x${Math.random().toString(36).slice(2)}@example.com`,
+      username: `u${Math.random().toString(36).slice(2, 10)}`,
+      password: PASSWORD,
+      ...override,
+    };
     const res = await gql(ctx.base, `mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }`, { input });
     expect(res.errors![0]).toMatchObject({ message, extensions: { code: "BAD_USER_INPUT" } });
   });
@@ -67,7 +72,10 @@ describe("register and login", () => {
   });
 
   it("needs a token for me, and says why a token is refused", async () => {
-    expect((await gql(ctx.base, ME)).errors![0]).toMatchObject({ message: "Sign in: this operation needs an access token", extensions: { code: "UNAUTHENTICATED" } });
+    expect((await gql(ctx.base, ME)).errors![0]).toMatchObject({
+      message: "Sign in: this operation needs an access token",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
     expect((await gql(ctx.base, ME, {}, "garbage")).errors![0]).toMatchObject({ message: "Access token is invalid", extensions: { code: "UNAUTHENTICATED" } });
   });
 });
@@ -81,7 +89,10 @@ describe("refresh tokens", () => {
     expect((await gql(ctx.base, ME, {}, second.accessToken)).data.me.id).toBe(a.userId);
     // The old one again: a thief or a replay. The family (including `second`) dies.
     const replay = await gql(ctx.base, REFRESH, { t: a.refreshToken });
-    expect(replay.errors![0]).toMatchObject({ message: "Refresh token was already used; every session of it has been revoked", extensions: { code: "UNAUTHENTICATED" } });
+    expect(replay.errors![0]).toMatchObject({
+      message: "Refresh token was already used; every session of it has been revoked",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
     expect(codeOf(await gql(ctx.base, REFRESH, { t: second.refreshToken }))).toBe("UNAUTHENTICATED");
     // A different login (another family) is unaffected.
     const other = await gql(ctx.base, LOGIN, { input: { login: a.username, password: PASSWORD } });
@@ -96,7 +107,10 @@ describe("logout", () => {
     const a = await signUp(ctx.base);
     const res = await gql(ctx.base, LOGOUT, {}, a.accessToken);
     expect(res.data.logout).toEqual({ message: "Logged out", tokensDeleted: 1, alreadyLoggedOut: false });
-    expect((await gql(ctx.base, ME, {}, a.accessToken)).errors![0]).toMatchObject({ message: "Access token was revoked: log in again", extensions: { code: "UNAUTHENTICATED" } });
+    expect((await gql(ctx.base, ME, {}, a.accessToken)).errors![0]).toMatchObject({
+      message: "Access token was revoked: log in again",
+      extensions: { code: "UNAUTHENTICATED" },
+    });
     expect(codeOf(await gql(ctx.base, REFRESH, { t: a.refreshToken }))).toBe("UNAUTHENTICATED");
     const again = await gql(ctx.base, LOGOUT, {}, a.accessToken);
     expect(again.data.logout).toEqual({ message: "Already logged out", tokensDeleted: 0, alreadyLoggedOut: true });
@@ -196,7 +210,10 @@ describe("access token expiry", () => {
       expect((await gql(short.url, ME, {}, a.accessToken)).data.me.id).toBe(a.userId);
       // A token signed with the ctx.server's key that expired a second ago.
       const expired = await forgeExpired(short, a.userId);
-      expect((await gql(short.url, ME, {}, expired)).errors![0]).toMatchObject({ message: "Access token expired: refresh it", extensions: { code: "UNAUTHENTICATED" } });
+      expect((await gql(short.url, ME, {}, expired)).errors![0]).toMatchObject({
+        message: "Access token expired: refresh it",
+        extensions: { code: "UNAUTHENTICATED" },
+      });
     } finally {
       await short.close();
     }
@@ -207,5 +224,11 @@ async function forgeExpired(s: TestServer, userId: string): Promise<string> {
   const { SignJWT } = await import("jose");
   const { rows } = await s.services.pool.query(`SELECT value FROM app_secrets WHERE name = 'jwt'`);
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setJti(crypto.randomUUID()).setIssuedAt(now - 100).setExpirationTime(now - 1).sign(new TextEncoder().encode(rows[0].value));
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(userId)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt(now - 100)
+    .setExpirationTime(now - 1)
+    .sign(new TextEncoder().encode(rows[0].value));
 }

@@ -26,7 +26,7 @@ describe("config", () => {
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL must start with postgres:// or postgresql://"],
     [{ DATABASE_URL: "not a url" }, "DATABASE_URL is not a valid URL"],
     [{ REDIS_URL: "http://x" }, "REDIS_URL must start with redis:// or rediss://"],
-    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got \"loud\""],
+    [{ LOG_LEVEL: "loud" }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [{ RATE_LIMIT_MAX: "0" }, "RATE_LIMIT_MAX must be between 1 and 1000000000, got 0"],
     [{ OFFLINE_TIMEOUT: "5", LAST_SEEN_FLUSH_SECONDS: "5" }, "LAST_SEEN_FLUSH_SECONDS (5) must be shorter than OFFLINE_TIMEOUT (5)"],
     [{ LAST_SEEN_FLUSH_SECONDS: "120" }, "LAST_SEEN_FLUSH_SECONDS (120) must be shorter than OFFLINE_TIMEOUT (60)"],

@@ -38,7 +38,13 @@ const DEVICE_TABLE = [200, 400, 403, 404, 413, 415, 429, 503];
 type Node = Record<string, any>;
 const operations = () =>
   Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })));
-const deref = (node: Node): Node => (typeof node.$ref === "string" ? node.$ref.split("/").slice(1).reduce((n: Node, k: string) => n[k], doc) : node);
+const deref = (node: Node): Node =>
+  typeof node.$ref === "string"
+    ? node.$ref
+        .split("/")
+        .slice(1)
+        .reduce((n: Node, k: string) => n[k], doc)
+    : node;
 
 describe("GET /openapi.json", () => {
   it("is built from the routes: every REST route documents itself; only GraphQL and its IDE are elsewhere", () => {

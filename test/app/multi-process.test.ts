@@ -19,10 +19,28 @@ beforeAll(async () => {
   const port = await freePort();
   bUrl = `http://127.0.0.1:${port}`;
   b = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, DATABASE_URL: a.databaseUrl, REDIS_URL: redisUrl, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", RATE_LIMIT_MAX: "100000", GRAPHQL_RATE_LIMIT_FACTOR: "1000" },
+    env: {
+      ...process.env,
+      DATABASE_URL: a.databaseUrl,
+      REDIS_URL: redisUrl,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_MAX: "100000",
+      GRAPHQL_RATE_LIMIT_FACTOR: "1000",
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
-  for (let i = 0; i < 300 && !(await fetch(`${bUrl}/health`).then((r) => r.ok, () => false)); i++) await sleep(100);
+  for (
+    let i = 0;
+    i < 300 &&
+    !(await fetch(`${bUrl}/health`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await sleep(100);
 }, 60_000);
 
 afterAll(async () => {

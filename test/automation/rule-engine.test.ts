@@ -26,7 +26,12 @@ async function reports(device: Device, key: string, values: unknown[], s = ctx.s
 const latest = async (device: Device, s = ctx.server) => (await http(s.url, "GET", `/telemetry/latest?device_token=${device.token}`)).body.data;
 
 async function rule(a: Account, input: Record<string, unknown>, s = ctx.server): Promise<string> {
-  const res = await gql(s.url, `mutation ($i: CreateRuleInput!) { createRule(input: $i) { id } }`, { i: { name: "r", action: { type: "NOTIFY" }, ...input } }, a.accessToken);
+  const res = await gql(
+    s.url,
+    `mutation ($i: CreateRuleInput!) { createRule(input: $i) { id } }`,
+    { i: { name: "r", action: { type: "NOTIFY" }, ...input } },
+    a.accessToken,
+  );
   if (!res.data) throw new Error(JSON.stringify(res.errors));
   return res.data.createRule.id;
 }
@@ -44,17 +49,42 @@ const firings = async (a: Account, ruleId: string, s = ctx.server) => (await not
 
 describe("the comparator", () => {
   it("compares numbers numerically, booleans as 1/0, never coerces strings", () => {
-    expect([holds(RuleOp.GT, 31, 30), holds(RuleOp.GT, 30, 30), holds(RuleOp.GTE, 30, 30), holds(RuleOp.LT, -1, 0), holds(RuleOp.LTE, 0.1, 0.1)]).toEqual([true, false, true, true, true]);
-    expect([holds(RuleOp.GT, true, 0), holds(RuleOp.LT, false, 1), holds(RuleOp.GT, "31", 30), holds(RuleOp.GT, null, 30), holds(RuleOp.GT, { a: 31 }, 30)]).toEqual([true, true, false, false, false]);
+    expect([holds(RuleOp.GT, 31, 30), holds(RuleOp.GT, 30, 30), holds(RuleOp.GTE, 30, 30), holds(RuleOp.LT, -1, 0), holds(RuleOp.LTE, 0.1, 0.1)]).toEqual([
+      true,
+      false,
+      true,
+      true,
+      true,
+    ]);
+    expect([
+      holds(RuleOp.GT, true, 0),
+      holds(RuleOp.LT, false, 1),
+      holds(RuleOp.GT, "31", 30),
+      holds(RuleOp.GT, null, 30),
+      holds(RuleOp.GT, { a: 31 }, 30),
+    ]).toEqual([true, true, false, false, false]);
   });
 
   it("== and != follow the device-state model: 1 equals true, strings exactly", () => {
-    expect([holds(RuleOp.EQ, 1, true), holds(RuleOp.EQ, false, 0), holds(RuleOp.EQ, "on", "on"), holds(RuleOp.EQ, "ON", "on"), holds(RuleOp.EQ, "1", 1)]).toEqual([true, true, true, false, false]);
+    expect([
+      holds(RuleOp.EQ, 1, true),
+      holds(RuleOp.EQ, false, 0),
+      holds(RuleOp.EQ, "on", "on"),
+      holds(RuleOp.EQ, "ON", "on"),
+      holds(RuleOp.EQ, "1", 1),
+    ]).toEqual([true, true, true, false, false]);
     expect([holds(RuleOp.NEQ, 0, true), holds(RuleOp.NEQ, 1, true), holds(RuleOp.NEQ, null, "x")]).toEqual([true, false, true]);
   });
 
   it("changed needs a previous value that differs", () => {
-    expect([changed(undefined, 1), changed(1, 1), changed(1, true), changed(1, 2), changed(null, 0), changed("a", "b")]).toEqual([false, false, false, true, true, true]);
+    expect([changed(undefined, 1), changed(1, 1), changed(1, true), changed(1, 2), changed(null, 0), changed("a", "b")]).toEqual([
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
     expect(holds(RuleOp.CHANGED, 1, null)).toBe(false);
   });
 
@@ -72,7 +102,15 @@ describe("evaluation on ingest", () => {
   it("each operator fires on entering its condition", async () => {
     const a = await signUp(ctx.base);
     const d = await addDevice(ctx.base, a);
-    const ops = [["GT", 30], ["GTE", 30], ["LT", 30], ["LTE", 30], ["EQ", 30], ["NEQ", 30], ["CHANGED", null]] as const;
+    const ops = [
+      ["GT", 30],
+      ["GTE", 30],
+      ["LT", 30],
+      ["LTE", 30],
+      ["EQ", 30],
+      ["NEQ", 30],
+      ["CHANGED", null],
+    ] as const;
     const ids = await Promise.all(ops.map(([op, value]) => rule(a, { deviceId: d.id, key: "t", op, value })));
     await reports(d, "t", [20, 31, 35, 29, 30, 31]);
     const counts = Object.fromEntries(await Promise.all(ops.map(async ([op], i) => [op, await firings(a, ids[i]!)])));
@@ -115,7 +153,11 @@ describe("evaluation on ingest", () => {
     expect(Date.now() - Date.parse(after.lastFiredAt)).toBeLessThan(5000);
     // The app sees it like any other notification.
     const listed = await gql(ctx.base, `{ notifications(first: 5) { edges { node { type title message } } } }`, {}, a.accessToken);
-    expect(listed.data.notifications.edges.map((e: any) => e.node)).toContainEqual({ type: "rule_fired", title: 'Rule "Too hot" fired', message: "Greenhouse: temperature > 30 (now 31)" });
+    expect(listed.data.notifications.edges.map((e: any) => e.node)).toContainEqual({
+      type: "rule_fired",
+      title: 'Rule "Too hot" fired',
+      message: "Greenhouse: temperature > 30 (now 31)",
+    });
   });
 
   it("repeated values change nothing, in or out of the condition", async () => {
@@ -179,7 +221,10 @@ describe("evaluation on ingest", () => {
     await sleep(1200);
     expect(await firings(a, holds1)).toBe(1);
     expect(await firings(a, drops)).toBe(0);
-    const pending = await ctx.server.services.pool.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key IN ($1, $2)`, [`rule:${holds1}`, `rule:${drops}`]);
+    const pending = await ctx.server.services.pool.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key IN ($1, $2)`, [
+      `rule:${holds1}`,
+      `rule:${drops}`,
+    ]);
     expect(pending.rows[0].n).toBe(0);
   });
 
@@ -196,7 +241,9 @@ describe("evaluation on ingest", () => {
     // The lamp confirms; nothing more happens while the sensor stays dark.
     await report(lamp, { v0: 1 });
     await reports(sensor, "lux", [70, 60]);
-    expect((await gql(ctx.base, `query ($id: ID!) { device(id: $id) { state { desired } } }`, { id: lamp.id }, a.accessToken)).data.device.state.desired).toEqual({});
+    expect(
+      (await gql(ctx.base, `query ($id: ID!) { device(id: $id) { state { desired } } }`, { id: lamp.id }, a.accessToken)).data.device.state.desired,
+    ).toEqual({});
   });
 
   it("WEBHOOK posts a signed rule_fired delivery to that webhook only, whatever events it subscribed to", async () => {
@@ -210,7 +257,14 @@ describe("evaluation on ingest", () => {
         gql(ctx.base, `mutation { createWebhook(input: {url: "${url}${path}", events: [${events}]}) { secret webhook { id } } }`, {}, a.accessToken);
       const target = (await create("/rule", "device_offline")).data.createWebhook;
       await create("/other", "device_offline"); // another webhook of the same user gets nothing
-      const id = await rule(a, { name: "Pressure", deviceId: d.id, key: "bar", op: "GTE", value: 3, action: { type: "WEBHOOK", webhookId: target.webhook.id } });
+      const id = await rule(a, {
+        name: "Pressure",
+        deviceId: d.id,
+        key: "bar",
+        op: "GTE",
+        value: 3,
+        action: { type: "WEBHOOK", webhookId: target.webhook.id },
+      });
       await reports(d, "bar", [2.5, 3.2]);
       await eventually("the delivery", () => received.length > 0);
       await sleep(300);
@@ -246,14 +300,24 @@ describe("loop protection", () => {
   it("two rules toggling their own trigger key through the device stop after a chain of 8 firings", async () => {
     const a = await signUp(ctx.base);
     const d = await addDevice(ctx.base, a);
-    const off = await rule(a, { name: "off", deviceId: d.id, key: "v0", op: "EQ", value: 1, action: { type: "SET_STATE", deviceId: d.id, key: "v0", value: 0 } });
+    const off = await rule(a, {
+      name: "off",
+      deviceId: d.id,
+      key: "v0",
+      op: "EQ",
+      value: 1,
+      action: { type: "SET_STATE", deviceId: d.id, key: "v0", value: 0 },
+    });
     const on = await rule(a, { name: "on", deviceId: d.id, key: "v0", op: "EQ", value: 0, action: { type: "SET_STATE", deviceId: d.id, key: "v0", value: 1 } });
     await reports(d, "v0", [1]);
     const seen = await runDevice(d, 30);
     // It toggled, then stopped: the last rounds all see one value.
     expect(seen.slice(0, 8)).toEqual([0, 1, 0, 1, 0, 1, 0, 1]);
     expect(new Set(seen.slice(8))).toEqual(new Set([seen[8]]));
-    const { rows } = await ctx.server.services.pool.query(`SELECT name, enabled, window_count, suspended_reason FROM rules WHERE id IN ($1, $2) ORDER BY name`, [off, on]);
+    const { rows } = await ctx.server.services.pool.query(
+      `SELECT name, enabled, window_count, suspended_reason FROM rules WHERE id IN ($1, $2) ORDER BY name`,
+      [off, on],
+    );
     expect(rows.reduce((n, r) => n + r.window_count, 0)).toBe(8);
     const suspended = rows.filter((r) => !r.enabled);
     expect(suspended).toHaveLength(1);
@@ -261,7 +325,8 @@ describe("loop protection", () => {
     const [note] = await notes(a, "rule_suspended");
     expect(note).toMatchObject({
       title: `Rule "${suspended[0].name}" was suspended`,
-      message: "it was triggered by a chain of 8 rule actions, each caused by the one before. Loop protection disabled it; enable it again once its action no longer triggers it.",
+      message:
+        "it was triggered by a chain of 8 rule actions, each caused by the one before. Loop protection disabled it; enable it again once its action no longer triggers it.",
     });
     const desired = await gql(ctx.base, `query ($id: ID!) { device(id: $id) { state { desired } } }`, { id: d.id }, a.accessToken);
     expect(desired.data.device.state.desired).toEqual({});
@@ -282,7 +347,10 @@ describe("loop protection", () => {
         await settle();
       }
     }
-    const { rows } = await ctx.server.services.pool.query(`SELECT sum(window_count)::int AS fired, count(*) FILTER (WHERE NOT enabled)::int AS suspended FROM rules WHERE owner_id = $1`, [a.userId]);
+    const { rows } = await ctx.server.services.pool.query(
+      `SELECT sum(window_count)::int AS fired, count(*) FILTER (WHERE NOT enabled)::int AS suspended FROM rules WHERE owner_id = $1`,
+      [a.userId],
+    );
     expect(rows[0]).toEqual({ fired: 8, suspended: 1 });
   });
 
@@ -297,9 +365,19 @@ describe("loop protection", () => {
     expect(rows[0]).toEqual({ enabled: false, window_count: 11, suspended_reason: "it fired more than 10 times within a minute" });
     expect(await notes(a, "rule_suspended")).toHaveLength(1);
     const state = await ruleOf(a, id);
-    expect(state).toMatchObject({ enabled: false, active: false, suspendedReason: "it fired more than 10 times within a minute", suspendedAt: expect.any(String) });
+    expect(state).toMatchObject({
+      enabled: false,
+      active: false,
+      suspendedReason: "it fired more than 10 times within a minute",
+      suspendedAt: expect.any(String),
+    });
     // Enabling it again lifts the suspension and starts a new count.
-    const lifted = await gql(ctx.base, `mutation ($id: ID!) { updateRule(id: $id, input: {enabled: true}) { enabled suspendedAt suspendedReason } }`, { id }, a.accessToken);
+    const lifted = await gql(
+      ctx.base,
+      `mutation ($id: ID!) { updateRule(id: $id, input: {enabled: true}) { enabled suspendedAt suspendedReason } }`,
+      { id },
+      a.accessToken,
+    );
     expect(lifted.data.updateRule).toEqual({ enabled: true, suspendedAt: null, suspendedReason: null });
     await reports(d, "v0", [1]);
     expect((await ctx.server.services.pool.query(`SELECT window_count FROM rules WHERE id = $1`, [id])).rows[0].window_count).toBe(1);

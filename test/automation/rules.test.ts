@@ -14,16 +14,21 @@ const ONE = `query ($id: ID!) { rule(id: $id) { ${RULE} } }`;
 const LIST = `{ rules { ${RULE} } }`;
 
 const NOTIFY = { type: "NOTIFY" };
-const create = (a: Account, input: Record<string, unknown>) => gql(ctx.base, CREATE, { i: { name: "Hot", key: "temperature", op: "GT", value: 30, action: NOTIFY, ...input } }, a.accessToken);
+const create = (a: Account, input: Record<string, unknown>) =>
+  gql(ctx.base, CREATE, { i: { name: "Hot", key: "temperature", op: "GT", value: 30, action: NOTIFY, ...input } }, a.accessToken);
 async function created(a: Account, input: Record<string, unknown>) {
   const res = await create(a, input);
   if (!res.data) throw new Error(JSON.stringify(res.errors));
   return res.data.createRule;
 }
 const update = (a: Account, id: string, i: Record<string, unknown>) => gql(ctx.base, UPDATE, { id, i }, a.accessToken);
-const refusal = (res: { errors?: Array<{ message: string; extensions?: { code?: string } }> }) => ({ message: res.errors?.[0]?.message, code: res.errors?.[0]?.extensions?.code });
+const refusal = (res: { errors?: Array<{ message: string; extensions?: { code?: string } }> }) => ({
+  message: res.errors?.[0]?.message,
+  code: res.errors?.[0]?.extensions?.code,
+});
 const webhookOf = async (a: Account) =>
-  (await gql(ctx.base, `mutation { createWebhook(input: {url: "https://example.com/h", events: [all]}) { webhook { id } } }`, {}, a.accessToken)).data.createWebhook.webhook.id as string;
+  (await gql(ctx.base, `mutation { createWebhook(input: {url: "https://example.com/h", events: [all]}) { webhook { id } } }`, {}, a.accessToken)).data
+    .createWebhook.webhook.id as string;
 
 describe("createRule, rules and rule", () => {
   it("creates a rule of each action type, returns it whole and lists only the caller's", async () => {
@@ -50,8 +55,21 @@ describe("createRule, rules and rule", () => {
       createdAt: expect.stringMatching(ISO_RE),
       updatedAt: expect.stringMatching(ISO_RE),
     });
-    const lamp = await created(a, { name: " Lamp on ", deviceId: d.id, key: "button", op: "EQ", value: "pressed", action: { type: "SET_STATE", deviceId: e.id, key: "v0", value: true } });
-    expect(lamp).toMatchObject({ name: "Lamp on", op: "EQ", value: "pressed", forSeconds: 0, action: { type: "SET_STATE", deviceId: e.id, device: { id: e.id }, key: "v0", value: true, message: null } });
+    const lamp = await created(a, {
+      name: " Lamp on ",
+      deviceId: d.id,
+      key: "button",
+      op: "EQ",
+      value: "pressed",
+      action: { type: "SET_STATE", deviceId: e.id, key: "v0", value: true },
+    });
+    expect(lamp).toMatchObject({
+      name: "Lamp on",
+      op: "EQ",
+      value: "pressed",
+      forSeconds: 0,
+      action: { type: "SET_STATE", deviceId: e.id, device: { id: e.id }, key: "v0", value: true, message: null },
+    });
     const hooked = await created(a, { deviceId: d.id, key: "v1", op: "CHANGED", value: null, enabled: false, action: { type: "WEBHOOK", webhookId: hook } });
     expect(hooked).toMatchObject({ op: "CHANGED", value: null, enabled: false, action: { type: "WEBHOOK", webhookId: hook, deviceId: null } });
 
@@ -63,7 +81,16 @@ describe("createRule, rules and rule", () => {
 
   it("accepts every operator with a fitting value", async () => {
     const d = await addDevice(ctx.base, ctx.alice);
-    for (const [op, value] of [["GT", 1.5], ["GTE", -3], ["LT", 0], ["LTE", 100], ["EQ", true], ["EQ", 1], ["NEQ", "off"], ["CHANGED", null]] as const) {
+    for (const [op, value] of [
+      ["GT", 1.5],
+      ["GTE", -3],
+      ["LT", 0],
+      ["LTE", 100],
+      ["EQ", true],
+      ["EQ", 1],
+      ["NEQ", "off"],
+      ["CHANGED", null],
+    ] as const) {
       expect(await created(ctx.alice, { deviceId: d.id, op, value })).toMatchObject({ op, value });
     }
     // CHANGED takes no value: absent is the same as null.
@@ -114,14 +141,19 @@ describe("createRule, rules and rule", () => {
       expect(refusal(await create(a, { deviceId: mine.id, action: target }))).toEqual({ message: "Device not found", code: "NOT_FOUND" });
     }
     for (const webhookId of [theirHook, crypto.randomUUID(), "nope"]) {
-      expect(refusal(await create(a, { deviceId: mine.id, action: { type: "WEBHOOK", webhookId } }))).toEqual({ message: "Webhook not found", code: "NOT_FOUND" });
+      expect(refusal(await create(a, { deviceId: mine.id, action: { type: "WEBHOOK", webhookId } }))).toEqual({
+        message: "Webhook not found",
+        code: "NOT_FOUND",
+      });
     }
     expect((await gql(ctx.base, LIST, {}, a.accessToken)).data.rules).toEqual([]);
   });
 
   it("needs a token", async () => {
     expect(codeOf(await gql(ctx.base, LIST))).toBe("UNAUTHENTICATED");
-    expect(codeOf(await gql(ctx.base, CREATE, { i: { name: "x", deviceId: crypto.randomUUID(), key: "t", op: "GT", value: 1, action: NOTIFY } }))).toBe("UNAUTHENTICATED");
+    expect(codeOf(await gql(ctx.base, CREATE, { i: { name: "x", deviceId: crypto.randomUUID(), key: "t", op: "GT", value: 1, action: NOTIFY } }))).toBe(
+      "UNAUTHENTICATED",
+    );
   });
 
   it("allows 200 rules per account, even when they are created at once", async () => {
@@ -147,14 +179,28 @@ describe("updateRule and deleteRule", () => {
       return res.data.updateRule;
     };
     expect(await up({ name: "Warm", value: 25.5, forSeconds: 10 })).toMatchObject({ name: "Warm", op: "GT", value: 25.5, forSeconds: 10, deviceId: d.id });
-    expect(await up({ deviceId: d2.id, key: "humidity", op: "LT" })).toMatchObject({ deviceId: d2.id, device: { id: d2.id }, key: "humidity", op: "LT", value: 25.5 });
-    expect(refusal(await update(a, rule.id, { op: "EQ", value: [1] }))).toEqual({ message: "value must be a number, a string or a boolean for EQ", code: "BAD_USER_INPUT" });
+    expect(await up({ deviceId: d2.id, key: "humidity", op: "LT" })).toMatchObject({
+      deviceId: d2.id,
+      device: { id: d2.id },
+      key: "humidity",
+      op: "LT",
+      value: 25.5,
+    });
+    expect(refusal(await update(a, rule.id, { op: "EQ", value: [1] }))).toEqual({
+      message: "value must be a number, a string or a boolean for EQ",
+      code: "BAD_USER_INPUT",
+    });
     expect(await up({ op: "EQ", value: "dry" })).toMatchObject({ op: "EQ", value: "dry" });
     expect(refusal(await update(a, rule.id, { op: "GT" }))).toEqual({ message: "value must be a number for GT", code: "BAD_USER_INPUT" });
     // CHANGED cannot use a value or a duration: switching to it drops both.
     expect(await up({ op: "CHANGED" })).toMatchObject({ op: "CHANGED", value: null, forSeconds: 0 });
-    expect(refusal(await update(a, rule.id, { forSeconds: 3 }))).toEqual({ message: "forSeconds must be 0 for CHANGED: a change is an instant, not a state", code: "BAD_USER_INPUT" });
-    expect(await up({ action: { type: "SET_STATE", deviceId: d.id, key: "v0", value: 0 } })).toMatchObject({ action: { type: "SET_STATE", deviceId: d.id, key: "v0", value: 0, message: null } });
+    expect(refusal(await update(a, rule.id, { forSeconds: 3 }))).toEqual({
+      message: "forSeconds must be 0 for CHANGED: a change is an instant, not a state",
+      code: "BAD_USER_INPUT",
+    });
+    expect(await up({ action: { type: "SET_STATE", deviceId: d.id, key: "v0", value: 0 } })).toMatchObject({
+      action: { type: "SET_STATE", deviceId: d.id, key: "v0", value: 0, message: null },
+    });
     expect(await up({ enabled: false })).toMatchObject({ enabled: false });
     const last = await up({ enabled: true });
     expect(last).toMatchObject({ name: "Warm", enabled: true, deviceId: d2.id, key: "humidity", op: "CHANGED", action: { type: "SET_STATE" } });
@@ -169,8 +215,14 @@ describe("updateRule and deleteRule", () => {
     const theirs = await addDevice(ctx.base, ctx.bob);
     expect(refusal(await update(ctx.bob, rule.id, { name: "mine now" }))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
     expect(refusal(await update(a, rule.id, { deviceId: theirs.id }))).toEqual({ message: "Device not found", code: "NOT_FOUND" });
-    expect(refusal(await update(a, rule.id, { action: { type: "SET_STATE", deviceId: theirs.id, key: "v0", value: 1 } }))).toEqual({ message: "Device not found", code: "NOT_FOUND" });
-    expect(refusal(await update(a, rule.id, { action: { type: "WEBHOOK", webhookId: await webhookOf(ctx.bob) } }))).toEqual({ message: "Webhook not found", code: "NOT_FOUND" });
+    expect(refusal(await update(a, rule.id, { action: { type: "SET_STATE", deviceId: theirs.id, key: "v0", value: 1 } }))).toEqual({
+      message: "Device not found",
+      code: "NOT_FOUND",
+    });
+    expect(refusal(await update(a, rule.id, { action: { type: "WEBHOOK", webhookId: await webhookOf(ctx.bob) } }))).toEqual({
+      message: "Webhook not found",
+      code: "NOT_FOUND",
+    });
     expect(refusal(await gql(ctx.base, DELETE, { id: rule.id }, ctx.bob.accessToken))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
     expect((await gql(ctx.base, ONE, { id: rule.id }, a.accessToken)).data.rule).toEqual(rule);
   });
@@ -179,7 +231,8 @@ describe("updateRule and deleteRule", () => {
     const d = await addDevice(ctx.base, ctx.alice);
     const rule = await created(ctx.alice, { deviceId: d.id });
     expect((await gql(ctx.base, DELETE, { id: rule.id }, ctx.alice.accessToken)).data.deleteRule).toBe(true);
-    for (const id of [rule.id, "nope"]) expect(refusal(await gql(ctx.base, DELETE, { id }, ctx.alice.accessToken))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
+    for (const id of [rule.id, "nope"])
+      expect(refusal(await gql(ctx.base, DELETE, { id }, ctx.alice.accessToken))).toEqual({ message: "Rule not found", code: "NOT_FOUND" });
     expect((await gql(ctx.base, ONE, { id: rule.id }, ctx.alice.accessToken)).data.rule).toBeNull();
   });
 

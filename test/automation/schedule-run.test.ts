@@ -118,7 +118,10 @@ describe("device status notifications", () => {
       await poll(); // back online within the cooldown: no second "online"
       await sleep(500);
       expect(await notificationsOf(s, a.userId, "device_online")).toHaveLength(1);
-      expect((await notificationsOf(s, a.userId, "device_offline"))[0]).toMatchObject({ title: "esp32 is offline", data: { deviceId: d.id, status: "offline" } });
+      expect((await notificationsOf(s, a.userId, "device_offline"))[0]).toMatchObject({
+        title: "esp32 is offline",
+        data: { deviceId: d.id, status: "offline" },
+      });
     } finally {
       await s.stop();
     }

@@ -19,7 +19,14 @@ async function setup() {
   const device = await addDevice(ctx.base, a);
   const dash = await gql(ctx.base, `mutation { createDashboard(input: {name: "D"}) { id } }`, {}, a.accessToken);
   const mk = async (input: object) =>
-    (await gql(ctx.base, `mutation ($input: CreateWidgetInput!) { createWidget(input: $input) { id } }`, { input: { dashboardId: dash.data.createDashboard.id, deviceId: device.id, ...input } }, a.accessToken)).data.createWidget.id as string;
+    (
+      await gql(
+        ctx.base,
+        `mutation ($input: CreateWidgetInput!) { createWidget(input: $input) { id } }`,
+        { input: { dashboardId: dash.data.createDashboard.id, deviceId: device.id, ...input } },
+        a.accessToken,
+      )
+    ).data.createWidget.id as string;
   return { a, led: await mk({ type: "led", label: "LED" }), gauge: await mk({ type: "gauge", label: "T", key: "t" }) };
 }
 
@@ -76,10 +83,16 @@ describe("createSchedule and createTimer", () => {
   it("refuses a bad state, a non-output widget and a label over 100 characters", async () => {
     const { a, led, gauge } = await setup();
     for (const s of [2, "on", { v: 1 }]) {
-      expect((await schedule(a, led, s, inMs(HOUR))).errors![0]).toMatchObject({ message: "state must be 0, 1, true or false", extensions: { code: "BAD_USER_INPUT" } });
+      expect((await schedule(a, led, s, inMs(HOUR))).errors![0]).toMatchObject({
+        message: "state must be 0, 1, true or false",
+        extensions: { code: "BAD_USER_INPUT" },
+      });
       expect(codeOf(await timer(a, led, s, 10))).toBe("BAD_USER_INPUT");
     }
-    expect((await timer(a, gauge, 1, 10)).errors![0]).toMatchObject({ message: "only output widgets (led) can be scheduled; this one is a gauge", extensions: { code: "BAD_USER_INPUT" } });
+    expect((await timer(a, gauge, 1, 10)).errors![0]).toMatchObject({
+      message: "only output widgets (led) can be scheduled; this one is a gauge",
+      extensions: { code: "BAD_USER_INPUT" },
+    });
     expect((await timer(a, led, 1, 10, "l".repeat(101))).errors![0]).toMatchObject({ message: "label must be 1 to 100 characters" });
     expect((await gql(ctx.base, LIST, { w: led }, a.accessToken)).data.schedules).toEqual([]);
   });
@@ -102,7 +115,8 @@ describe("listing, nextSchedule and cancelSchedule", () => {
     const soon = (await timer(a, led, 0, 60)).data.createTimer.id;
     const middle = (await schedule(a, led, 1, inMs(2 * HOUR))).data.createSchedule.id;
     expect((await gql(ctx.base, LIST, { w: led }, a.accessToken)).data.schedules.map((s: { id: string }) => s.id)).toEqual([soon, middle, later]);
-    const next = async (w: string) => (await gql(ctx.base, `query ($w: ID!) { widget(id: $w) { nextSchedule { id kind } } }`, { w }, a.accessToken)).data.widget.nextSchedule;
+    const next = async (w: string) =>
+      (await gql(ctx.base, `query ($w: ID!) { widget(id: $w) { nextSchedule { id kind } } }`, { w }, a.accessToken)).data.widget.nextSchedule;
     expect(await next(led)).toEqual({ id: soon, kind: "TIMER" });
     expect(await next(gauge)).toBeNull();
     await gql(ctx.base, CANCEL, { id: soon }, a.accessToken);

@@ -61,12 +61,24 @@ describe("forbiddenRange", () => {
     expect(forbiddenRange(address)).toBe(why);
   });
 
-  it.each(["8.8.8.8", "1.1.1.1", "93.184.216.34", "172.15.255.255", "172.32.0.0", "100.63.255.255", "100.128.0.0", "169.253.255.255", "11.0.0.0", "223.255.255.255", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "64:ff9b::808:808"])(
-    "lets the public address %s through",
-    (address) => {
-      expect(forbiddenRange(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    "8.8.8.8",
+    "1.1.1.1",
+    "93.184.216.34",
+    "172.15.255.255",
+    "172.32.0.0",
+    "100.63.255.255",
+    "100.128.0.0",
+    "169.253.255.255",
+    "11.0.0.0",
+    "223.255.255.255",
+    "2606:4700:4700::1111",
+    "2a00:1450:4001:80b::200e",
+    "::ffff:8.8.8.8",
+    "64:ff9b::808:808",
+  ])("lets the public address %s through", (address) => {
+    expect(forbiddenRange(address)).toBeUndefined();
+  });
 
   it("sees the forms the URL parser normalises (decimal, hex, short IPv4; IPv6 spellings)", () => {
     const hostOf = (url: string) => new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
@@ -107,7 +119,9 @@ describe("AllowList", () => {
   });
 
   it("is validated by the config at start, naming the variable", () => {
-    expect(() => loadConfig({ WEBHOOK_ALLOWED_HOSTS: "127.0.0.1/32,10.0.0.0/99" })).toThrow('WEBHOOK_ALLOWED_HOSTS: "10.0.0.0/99" is not an IP address or CIDR range');
+    expect(() => loadConfig({ WEBHOOK_ALLOWED_HOSTS: "127.0.0.1/32,10.0.0.0/99" })).toThrow(
+      'WEBHOOK_ALLOWED_HOSTS: "10.0.0.0/99" is not an IP address or CIDR range',
+    );
     expect(loadConfig({ WEBHOOK_ALLOWED_HOSTS: " 127.0.0.1/32, localhost " }).webhooks.allowedHosts).toEqual(["127.0.0.1/32", "localhost"]);
     expect(loadConfig({}).webhooks).toEqual({
       allowedHosts: [],
@@ -123,20 +137,28 @@ describe("AllowList", () => {
 });
 
 describe("resolveTarget", () => {
-  const dns = (answers: Record<string, string[]>): LookupAll => async (host) => {
-    const found = answers[host];
-    if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
-    return found.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
-  };
+  const dns =
+    (answers: Record<string, string[]>): LookupAll =>
+    async (host) => {
+      const found = answers[host];
+      if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+      return found.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+    };
   const none = new AllowList("");
   const refused = async (promise: Promise<unknown>) => {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RefusedTarget);
     return (error as Error).message;
   };
 
   it("returns the first vetted address of a public name", async () => {
-    await expect(resolveTarget("hooks.example.com", none, dns({ "hooks.example.com": ["93.184.216.34", "2606:2800:220:1::1"] }))).resolves.toEqual({ address: "93.184.216.34", family: 4 });
+    await expect(resolveTarget("hooks.example.com", none, dns({ "hooks.example.com": ["93.184.216.34", "2606:2800:220:1::1"] }))).resolves.toEqual({
+      address: "93.184.216.34",
+      family: 4,
+    });
     await expect(resolveTarget("[2606:2800:220:1::1]", none, dns({}))).resolves.toEqual({ address: "2606:2800:220:1::1", family: 6 });
   });
 
@@ -147,10 +169,12 @@ describe("resolveTarget", () => {
   });
 
   it("refuses a name when any of its addresses is refused", async () => {
-    const lookup = dns({ "rebind.example": ["93.184.216.34", "10.0.0.7"], "localhost": ["::1", "127.0.0.1"], "six.example": ["::ffff:192.168.0.1"] });
+    const lookup = dns({ "rebind.example": ["93.184.216.34", "10.0.0.7"], localhost: ["::1", "127.0.0.1"], "six.example": ["::ffff:192.168.0.1"] });
     expect(await refused(resolveTarget("rebind.example", none, lookup))).toBe("rebind.example resolves to 10.0.0.7, which is private");
     expect(await refused(resolveTarget("localhost", none, lookup))).toBe("localhost resolves to ::1, which is loopback");
-    expect(await refused(resolveTarget("six.example", none, lookup))).toBe("six.example resolves to ::ffff:192.168.0.1, which is private (IPv4 192.168.0.1 in IPv6 form)");
+    expect(await refused(resolveTarget("six.example", none, lookup))).toBe(
+      "six.example resolves to ::ffff:192.168.0.1, which is private (IPv4 192.168.0.1 in IPv6 form)",
+    );
   });
 
   it("refuses metadata host names without resolving them, and metadata addresses even when allow-listed", async () => {

@@ -72,7 +72,12 @@ describe("webhook deliveries", () => {
 
     expect(got!.method).toBe("POST");
     expect(Object.keys(body)).toEqual(["id", "event", "timestamp", "data"]);
-    expect(body).toEqual({ id: expect.any(String), event: "telemetry_update", timestamp: expect.stringMatching(ISO_RE), data: { deviceId: d.id, data: { v0: 1, temperature: 25.5 } } });
+    expect(body).toEqual({
+      id: expect.any(String),
+      event: "telemetry_update",
+      timestamp: expect.stringMatching(ISO_RE),
+      data: { deviceId: d.id, data: { v0: 1, temperature: 25.5 } },
+    });
     const ts = Number(got!.headers["x-webhook-timestamp"]);
     expect(ts).toBeGreaterThanOrEqual(before);
     expect(ts).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
@@ -214,7 +219,11 @@ describe("webhook deliveries", () => {
       return res.data.webhooks[0].active === false;
     });
     const list = await deliveries(base, a, hook.id);
-    expect(list.map((x) => [x.status, x.attempts])).toEqual([["FAILED", 4], ["FAILED", 4], ["FAILED", 4]]);
+    expect(list.map((x) => [x.status, x.attempts])).toEqual([
+      ["FAILED", 4],
+      ["FAILED", 4],
+      ["FAILED", 4],
+    ]);
     expect(rx.at("/down")).toHaveLength(12);
 
     const notes = await eventually("the notification", async () => {
@@ -255,12 +264,18 @@ describe("webhook deliveries", () => {
     await report(base, d1, { t: 1 });
     server.services.bus.publish(Topic.DeviceStatusChanged, { deviceId: d1.id, ownerId: a.userId, status: "offline", timestamp: new Date().toISOString() });
 
-    const events = (path: string) => rx.at(path).map((r) => `${JSON.parse(r.body).event}:${JSON.parse(r.body).data.deviceId}`).sort();
+    const events = (path: string) =>
+      rx
+        .at(path)
+        .map((r) => `${JSON.parse(r.body).event}:${JSON.parse(r.body).data.deviceId}`)
+        .sort();
     await eventually("every delivery to the all-webhook", () => rx.at("/f-all").length >= 5);
     await finished(base, a, offline.id);
     await finished(base, a, onlyD1.id);
     await sleep(300);
-    expect(events("/f-all")).toEqual([`device_offline:${d1.id}`, `device_online:${d1.id}`, `device_online:${d2.id}`, `telemetry_update:${d1.id}`, `telemetry_update:${d2.id}`].sort());
+    expect(events("/f-all")).toEqual(
+      [`device_offline:${d1.id}`, `device_online:${d1.id}`, `device_online:${d2.id}`, `telemetry_update:${d1.id}`, `telemetry_update:${d2.id}`].sort(),
+    );
     expect(events("/f-offline")).toEqual([`device_offline:${d1.id}`]);
     expect(events("/f-d1")).toEqual([`telemetry_update:${d1.id}`]);
     expect(JSON.parse(rx.at("/f-offline")[0]!.body).data).toEqual({ deviceId: d1.id, status: "offline" });
@@ -286,7 +301,14 @@ describe("webhook deliveries", () => {
     const d = await addDevice(base, a);
     const other = await addDevice(base, a);
     const dash = (await gql(base, `mutation { createDashboard(input: {name: "D"}) { id } }`, {}, a.accessToken)).data.createDashboard.id;
-    const widget = (await gql(base, `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`, { i: { dashboardId: dash, deviceId: d.id, type: "led", label: "LED" } }, a.accessToken)).data.createWidget.id;
+    const widget = (
+      await gql(
+        base,
+        `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`,
+        { i: { dashboardId: dash, deviceId: d.id, type: "led", label: "LED" } },
+        a.accessToken,
+      )
+    ).data.createWidget.id;
     const hook = await createHook(base, a, { url: rx.on("/timer"), events: ["schedule_executed"], deviceId: d.id });
     await createHook(base, a, { url: rx.on("/timer-other"), events: ["schedule_executed"], deviceId: other.id });
     const timer = await gql(base, `mutation ($w: ID!) { createTimer(widgetId: $w, state: 1, durationSeconds: 1) { id } }`, { w: widget }, a.accessToken);
@@ -338,7 +360,10 @@ describe("webhook deliveries", () => {
     }
     expect(codeOf(await gql(base, DELIVERIES, { id: hook.id }))).toBe("UNAUTHENTICATED");
     for (const first of [0, 101]) {
-      expect((await gql(base, DELIVERIES, { id: hook.id, first }, a.accessToken)).errors![0]).toMatchObject({ message: "first must be between 1 and 100", extensions: { code: "BAD_USER_INPUT" } });
+      expect((await gql(base, DELIVERIES, { id: hook.id, first }, a.accessToken)).errors![0]).toMatchObject({
+        message: "first must be between 1 and 100",
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     }
     expect((await gql(base, DELIVERIES, { id: hook.id }, a.accessToken)).data.webhookDeliveries).toEqual([]);
   });
@@ -393,7 +418,13 @@ describe("the SSRF guard at delivery time", () => {
       const [delivery] = await finished(base, a, hooks[i]!.id);
       expect({ url, delivery }).toEqual({
         url,
-        delivery: expect.objectContaining({ status: "FAILED", attempts: 1, lastStatusCode: null, lastError: expect.stringMatching(error), nextAttemptAt: null }),
+        delivery: expect.objectContaining({
+          status: "FAILED",
+          attempts: 1,
+          lastStatusCode: null,
+          lastError: expect.stringMatching(error),
+          nextAttemptAt: null,
+        }),
       });
     }
     await sleep(300);
@@ -406,7 +437,12 @@ describe("the SSRF guard at delivery time", () => {
 
 describe("exactly once across processes and restarts", () => {
   let rx: Receiver;
-  const env = { RATE_LIMIT_MAX: "100000", WEBHOOK_ALLOWED_HOSTS: "127.0.0.1/32", WEBHOOK_CACHE_MS: "0", REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" };
+  const env = {
+    RATE_LIMIT_MAX: "100000",
+    WEBHOOK_ALLOWED_HOSTS: "127.0.0.1/32",
+    WEBHOOK_CACHE_MS: "0",
+    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  };
   beforeAll(async () => {
     rx = await new Receiver().start();
   });

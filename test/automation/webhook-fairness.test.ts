@@ -17,7 +17,12 @@ afterAll(async () => {
 });
 
 async function hookedDevice(account: Account, path: string) {
-  await gql(server.url, `mutation ($url: String!) { createWebhook(input: { url: $url, events: [telemetry_update] }) { webhook { id } } }`, { url: `${rx.base}${path}` }, account.accessToken);
+  await gql(
+    server.url,
+    `mutation ($url: String!) { createWebhook(input: { url: $url, events: [telemetry_update] }) { webhook { id } } }`,
+    { url: `${rx.base}${path}` },
+    account.accessToken,
+  );
   return addDevice(server.url, account);
 }
 

@@ -12,7 +12,8 @@ const UPDATE = `mutation ($id: ID!, $i: UpdateWebhookInput!) { updateWebhook(id:
 const DELETE = `mutation ($id: ID!) { deleteWebhook(id: $id) }`;
 const LIST = `{ webhooks { ${HOOK} } }`;
 
-const create = (a: Account, input: Record<string, unknown>) => gql(ctx.base, CREATE, { i: { url: "https://example.com/hook", events: ["all"], ...input } }, a.accessToken);
+const create = (a: Account, input: Record<string, unknown>) =>
+  gql(ctx.base, CREATE, { i: { url: "https://example.com/hook", events: ["all"], ...input } }, a.accessToken);
 async function created(a: Account, input: Record<string, unknown> = {}) {
   const res = await create(a, input);
   if (!res.data) throw new Error(JSON.stringify(res.errors));
@@ -61,7 +62,10 @@ describe("createWebhook and webhooks", () => {
     expect((await row(one.webhook.id)).secret_sealed).not.toBe((await row(two.webhook.id)).secret_sealed);
     expect(await ctx.server.services.webhooks.secretOf(one.webhook.id)).toBe(secret);
     for (const bad of ["short", "has a space in it!!", "x".repeat(257), "ünïcödé-secret-0123"]) {
-      expect((await create(a, { secret: bad })).errors![0]).toMatchObject({ message: "secret must be 16 to 256 printable ASCII characters without spaces", extensions: { code: "BAD_USER_INPUT" } });
+      expect((await create(a, { secret: bad })).errors![0]).toMatchObject({
+        message: "secret must be 16 to 256 printable ASCII characters without spaces",
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     }
   });
 
@@ -91,8 +95,13 @@ describe("createWebhook and webhooks", () => {
     for (const events of [["telemetry"], ["TELEMETRY_UPDATE"], ["all", "nope"]]) {
       expect(codeOf(await create(ctx.alice, { events }))).toBe("BAD_USER_INPUT");
     }
-    expect(codeOf(await gql(ctx.base, `mutation { createWebhook(input: { url: "https://e.com", events: [bogus] }) { secret } }`, {}, ctx.alice.accessToken))).toBe("GRAPHQL_VALIDATION_FAILED");
-    expect((await create(ctx.alice, { events: [] })).errors![0]).toMatchObject({ message: "events must name at least one event", extensions: { code: "BAD_USER_INPUT" } });
+    expect(
+      codeOf(await gql(ctx.base, `mutation { createWebhook(input: { url: "https://e.com", events: [bogus] }) { secret } }`, {}, ctx.alice.accessToken)),
+    ).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect((await create(ctx.alice, { events: [] })).errors![0]).toMatchObject({
+      message: "events must name at least one event",
+      extensions: { code: "BAD_USER_INPUT" },
+    });
   });
 
   it("filters by one of the caller's devices; another user's or a malformed device id is NOT_FOUND", async () => {
@@ -159,7 +168,10 @@ describe("updateWebhook and deleteWebhook", () => {
     const a = await signUp(ctx.base);
     const { webhook } = await created(a);
     const up = (i: Record<string, unknown>) => gql(ctx.base, UPDATE, { id: webhook.id, i }, a.accessToken);
-    expect((await up({ url: "ftp://x" })).errors![0]).toMatchObject({ message: "url must start with http:// or https://", extensions: { code: "BAD_USER_INPUT" } });
+    expect((await up({ url: "ftp://x" })).errors![0]).toMatchObject({
+      message: "url must start with http:// or https://",
+      extensions: { code: "BAD_USER_INPUT" },
+    });
     expect(codeOf(await up({ events: [] }))).toBe("BAD_USER_INPUT");
     expect(codeOf(await up({ events: ["nope"] }))).toBe("BAD_USER_INPUT");
     expect(codeOf(await up({ secret: "short" }))).toBe("BAD_USER_INPUT");
@@ -172,7 +184,10 @@ describe("updateWebhook and deleteWebhook", () => {
     for (const id of [webhook.id, "not-a-uuid", crypto.randomUUID()]) {
       const up = await gql(ctx.base, UPDATE, { id, i: { url: "ftp://invalid", active: false } }, ctx.bob.accessToken);
       expect(up.errors![0]).toMatchObject({ message: "Webhook not found", extensions: { code: "NOT_FOUND" } });
-      expect((await gql(ctx.base, DELETE, { id }, ctx.bob.accessToken)).errors![0]).toMatchObject({ message: "Webhook not found", extensions: { code: "NOT_FOUND" } });
+      expect((await gql(ctx.base, DELETE, { id }, ctx.bob.accessToken)).errors![0]).toMatchObject({
+        message: "Webhook not found",
+        extensions: { code: "NOT_FOUND" },
+      });
     }
     expect((await gql(ctx.base, LIST, {}, ctx.alice.accessToken)).data.webhooks).toContainEqual(webhook);
   });
@@ -221,7 +236,9 @@ describe("secret encryption", () => {
       const res = await gql(keyed.url, CREATE, { i: { url: "https://example.com", events: ["all"] } }, a.accessToken);
       const { secret, webhook } = res.data.createWebhook;
       expect(await keyed.services.webhooks.secretOf(webhook.id)).toBe(secret);
-      const { rows } = await keyed.services.pool.query(`SELECT secret_sealed, (SELECT count(*)::int FROM app_secrets WHERE name = 'webhook-key') AS generated FROM webhooks`);
+      const { rows } = await keyed.services.pool.query(
+        `SELECT secret_sealed, (SELECT count(*)::int FROM app_secrets WHERE name = 'webhook-key') AS generated FROM webhooks`,
+      );
       expect(rows[0].generated).toBe(0);
       expect(new SecretBox("s".repeat(40), "webhook-secrets").open(rows[0].secret_sealed)).toBe(secret);
       expect(() => new SecretBox("t".repeat(40), "webhook-secrets").open(rows[0].secret_sealed)).toThrow();

@@ -15,22 +15,39 @@ const FOREIGN = "00000000-0000-4000-8000-000000000000";
 
 const createDashboard = async (a: Account, name = "Home") => (await gql(ctx.base, CREATE, { input: { name } }, a.accessToken)).data.createDashboard;
 const widget = async (a: Account, dashboardId: string, input: object) =>
-  (await gql(ctx.base, `mutation ($input: CreateWidgetInput!) { createWidget(input: $input) { id } }`, { input: { dashboardId, ...input } }, a.accessToken)).data.createWidget.id as string;
-const labels = async (a: Account, id: string) => (await gql(ctx.base, GET, { id }, a.accessToken)).data.dashboard.widgets.map((w: { label: string }) => w.label);
+  (await gql(ctx.base, `mutation ($input: CreateWidgetInput!) { createWidget(input: $input) { id } }`, { input: { dashboardId, ...input } }, a.accessToken))
+    .data.createWidget.id as string;
+const labels = async (a: Account, id: string) =>
+  (await gql(ctx.base, GET, { id }, a.accessToken)).data.dashboard.widgets.map((w: { label: string }) => w.label);
 
 describe("dashboards", () => {
   it("creates, lists in creation order and reads one, in the exact shape", async () => {
     const a = await signUp(ctx.base);
     const res = await gql(ctx.base, CREATE, { input: { name: "  Home ", description: "ground floor" } }, a.accessToken);
     const home = res.data.createDashboard;
-    expect(home).toEqual({ id: expect.any(String), name: "Home", description: "ground floor", createdAt: expect.stringMatching(ISO_RE), updatedAt: expect.stringMatching(ISO_RE), widgetCount: 0, widgets: [] });
+    expect(home).toEqual({
+      id: expect.any(String),
+      name: "Home",
+      description: "ground floor",
+      createdAt: expect.stringMatching(ISO_RE),
+      updatedAt: expect.stringMatching(ISO_RE),
+      widgetCount: 0,
+      widgets: [],
+    });
     const garden = await createDashboard(a, "Garden");
     await widget(a, garden.id, { type: "card", label: "one" });
     await widget(a, garden.id, { type: "card", label: "two" });
     const list = await gql(ctx.base, `{ dashboards { name widgetCount widgets { label order } } }`, {}, a.accessToken);
     expect(list.data.dashboards).toEqual([
       { name: "Home", widgetCount: 0, widgets: [] },
-      { name: "Garden", widgetCount: 2, widgets: [{ label: "one", order: 0 }, { label: "two", order: 1 }] },
+      {
+        name: "Garden",
+        widgetCount: 2,
+        widgets: [
+          { label: "one", order: 0 },
+          { label: "two", order: 1 },
+        ],
+      },
     ]);
     expect((await gql(ctx.base, GET, { id: home.id }, a.accessToken)).data.dashboard).toEqual(home);
   });
@@ -84,7 +101,18 @@ describe("updateDashboardLayout", () => {
 
   it("the array order is the order; widgets not listed follow in their previous order", async () => {
     const { a, dashId, ids } = await fiveWidgets();
-    const res = await gql(ctx.base, LAYOUT, { id: dashId, layout: [{ widgetId: ids.d, width: 12 }, { widgetId: ids.b.toUpperCase(), height: 3 }] }, a.accessToken);
+    const res = await gql(
+      ctx.base,
+      LAYOUT,
+      {
+        id: dashId,
+        layout: [
+          { widgetId: ids.d, width: 12 },
+          { widgetId: ids.b.toUpperCase(), height: 3 },
+        ],
+      },
+      a.accessToken,
+    );
     expect(res.data.updateDashboardLayout.widgets).toEqual([
       { label: "d", order: 0, width: 12, height: 2 },
       { label: "b", order: 1, width: 4, height: 3 },
@@ -113,7 +141,13 @@ describe("updateDashboardLayout", () => {
     const size = await gql(ctx.base, LAYOUT, { id: dashId, layout: [{ widgetId: ids.e }, { widgetId: ids.a, width: 13 }] }, a.accessToken);
     expect(size.errors![0]).toMatchObject({ message: "width must be 1 to 12", extensions: { code: "BAD_USER_INPUT" } });
     const after = (await gql(ctx.base, GET, { id: dashId }, a.accessToken)).data.dashboard.widgets;
-    expect(after.map((w: { label: string; order: number; width: number }) => [w.label, w.order, w.width])).toEqual([["a", 0, 4], ["b", 1, 4], ["c", 2, 4], ["d", 3, 4], ["e", 4, 4]]);
+    expect(after.map((w: { label: string; order: number; width: number }) => [w.label, w.order, w.width])).toEqual([
+      ["a", 0, 4],
+      ["b", 1, 4],
+      ["c", 2, 4],
+      ["d", 3, 4],
+      ["e", 4, 4],
+    ]);
   });
 });
 
@@ -127,7 +161,12 @@ describe("deletion", () => {
     const dash = await createDashboard(a);
     const led = await widget(a, dash.id, { type: "led", label: "L", deviceId: device.id });
     await widget(a, dash.id, { type: "card", label: "free" });
-    await gql(ctx.base, `mutation ($w: ID!, $t: DateTime!) { createSchedule(widgetId: $w, state: 1, executeAt: $t) { id } }`, { w: led, t: soon() }, a.accessToken);
+    await gql(
+      ctx.base,
+      `mutation ($w: ID!, $t: DateTime!) { createSchedule(widgetId: $w, state: 1, executeAt: $t) { id } }`,
+      { w: led, t: soon() },
+      a.accessToken,
+    );
     return { a, device, dashId: dash.id as string, led };
   }
 
@@ -137,7 +176,9 @@ describe("deletion", () => {
     for (const id of [dashId, FOREIGN, "x"]) expect(codeOf(await gql(ctx.base, DELETE, { id }, b.accessToken))).toBe("NOT_FOUND");
     expect((await gql(ctx.base, DELETE, { id: dashId }, a.accessToken)).data.deleteDashboard).toBe(true);
     expect(codeOf(await gql(ctx.base, DELETE, { id: dashId }, a.accessToken))).toBe("NOT_FOUND");
-    expect(await count(`SELECT (SELECT count(*) FROM widgets WHERE dashboard_id = $1) + (SELECT count(*) FROM schedules WHERE widget_id = $2) AS n`, [dashId, led])).toBe(0);
+    expect(
+      await count(`SELECT (SELECT count(*) FROM widgets WHERE dashboard_id = $1) + (SELECT count(*) FROM schedules WHERE widget_id = $2) AS n`, [dashId, led]),
+    ).toBe(0);
   });
 
   it("deleteDevice takes the widgets bound to it (and their schedules); the others keep their order", async () => {

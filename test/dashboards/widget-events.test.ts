@@ -41,7 +41,12 @@ describe("widgetUpdated", () => {
     const commanded = [(await live.next()).widgetUpdated, (await live.next()).widgetUpdated];
     expect(commanded.find((e) => e.widget.id === lamp).widget).toMatchObject({ value: 1, pending: true });
 
-    await gql(base, `mutation ($id: ID!, $l: [WidgetLayoutInput!]!) { updateDashboardLayout(id: $id, layout: $l) { id } }`, { id: dash, l: [{ widgetId: lamp }] }, alice.accessToken);
+    await gql(
+      base,
+      `mutation ($id: ID!, $l: [WidgetLayoutInput!]!) { updateDashboardLayout(id: $id, layout: $l) { id } }`,
+      { id: dash, l: [{ widgetId: lamp }] },
+      alice.accessToken,
+    );
     const moved = [(await live.next()).widgetUpdated, (await live.next()).widgetUpdated];
     expect(Object.fromEntries(moved.map((e) => [e.widget.id, e.widget.order]))).toEqual({ [lamp]: 0, [temp]: 1 });
 
@@ -72,11 +77,19 @@ describe("widgetUpdated", () => {
     const count = async (subscribers: number) => {
       const lives = await Promise.all(Array.from({ length: subscribers }, () => subscribe(base, a.accessToken, EVENT, { d: dash })));
       await http(base, "POST", `/devices/${d.id}/telemetry`, { body: { device_token: d.token, data: { t: subscribers } } }); // warm
-      await Promise.all(lives.map(async (l) => { for (let i = 0; i < 5; i++) await l.next(10_000); }));
+      await Promise.all(
+        lives.map(async (l) => {
+          for (let i = 0; i < 5; i++) await l.next(10_000);
+        }),
+      );
       await sleep(500); // the device's first contact: its online notification is not the event's work
       const statements = await statementsDuring(async () => {
         await http(base, "POST", `/devices/${d.id}/telemetry`, { body: { device_token: d.token, data: { t: subscribers + 1 } } });
-        await Promise.all(lives.map(async (l) => { for (let i = 0; i < 5; i++) expect((await l.next(10_000)).widgetUpdated.widget.value).toBe(subscribers + 1); }));
+        await Promise.all(
+          lives.map(async (l) => {
+            for (let i = 0; i < 5; i++) expect((await l.next(10_000)).widgetUpdated.widget.value).toBe(subscribers + 1);
+          }),
+        );
       });
       await Promise.all(lives.map((l) => l.dispose()));
       // Left out: the periodic last-seen flush, and the webhook matcher's lookup (cached for a second,

@@ -16,7 +16,14 @@ async function setup() {
   const device = await addDevice(ctx.base, a);
   const dash = await gql(ctx.base, `mutation { createDashboard(input: {name: "D"}) { id } }`, {}, a.accessToken);
   const mk = async (input: object) =>
-    (await gql(ctx.base, `mutation ($input: CreateWidgetInput!) { createWidget(input: $input) { id } }`, { input: { dashboardId: dash.data.createDashboard.id, deviceId: device.id, ...input } }, a.accessToken)).data.createWidget.id as string;
+    (
+      await gql(
+        ctx.base,
+        `mutation ($input: CreateWidgetInput!) { createWidget(input: $input) { id } }`,
+        { input: { dashboardId: dash.data.createDashboard.id, deviceId: device.id, ...input } },
+        a.accessToken,
+      )
+    ).data.createWidget.id as string;
   return { a, device, led: await mk({ type: "led", label: "LED" }), gauge: await mk({ type: "gauge", label: "T", key: "t" }) };
 }
 
@@ -71,7 +78,10 @@ describe("setWidgetState", () => {
   it("refuses a non-output widget; another user's, a missing or a malformed id is NOT_FOUND whatever the state", async () => {
     const { a, led, gauge } = await setup();
     const b = await signUp(ctx.base);
-    expect((await set(a, gauge, 1)).errors![0]).toMatchObject({ message: "only output widgets (led) take a state; this one is a gauge", extensions: { code: "BAD_USER_INPUT" } });
+    expect((await set(a, gauge, 1)).errors![0]).toMatchObject({
+      message: "only output widgets (led) take a state; this one is a gauge",
+      extensions: { code: "BAD_USER_INPUT" },
+    });
     for (const id of [led, FOREIGN, "v0"]) expect(codeOf(await set(b, id, "garbage"))).toBe("NOT_FOUND");
     expect(codeOf(await gql(ctx.base, SET, { id: led, state: 1 }))).toBe("UNAUTHENTICATED");
   });
@@ -100,7 +110,11 @@ describe("setWidgetState", () => {
 describe("POST /widgets/{id}/state", () => {
   it("answers the old shape and reaches the device", async () => {
     const { a, device, led } = await setup();
-    for (const [state, level] of [[1, 1], [false, 0], [true, 1]] as const) {
+    for (const [state, level] of [
+      [1, 1],
+      [false, 0],
+      [true, 1],
+    ] as const) {
       const res = await rest(led, { state }, a.accessToken);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ message: "ok", state: level, virtual_pin: "v0", timestamp: expect.stringMatching(ISO_RE) });
@@ -115,7 +129,10 @@ describe("POST /widgets/{id}/state", () => {
     expect(await rest(led, {}, a.accessToken)).toMatchObject({ status: 400, body: { detail: "state is missing: send 0, 1, true or false" } });
     expect(await rest(led, [1], a.accessToken)).toMatchObject({ status: 400, body: { detail: "state is missing: send 0, 1, true or false" } });
     expect(await rest(led, "{not json", a.accessToken)).toMatchObject({ status: 400, body: { detail: "Request body is not valid JSON" } });
-    expect(await rest(gauge, { state: 1 }, a.accessToken)).toMatchObject({ status: 400, body: { detail: "only output widgets (led) take a state; this one is a gauge" } });
+    expect(await rest(gauge, { state: 1 }, a.accessToken)).toMatchObject({
+      status: 400,
+      body: { detail: "only output widgets (led) take a state; this one is a gauge" },
+    });
   });
 
   it("401 without a valid token, 404 (never 403) for a widget that is not the caller's", async () => {

@@ -54,7 +54,8 @@ describe("createWidget", () => {
     const { a, dashboardId } = await setup();
     const res = await create(a, { dashboardId, type: "switch", label: "x" });
     expect(res.errors![0]).toMatchObject({
-      message: 'type "switch" is not a widget type; valid types: card, gauge, indicator, chart, digital, thermometer, tank, battery, status, energy, led, connectivity',
+      message:
+        'type "switch" is not a widget type; valid types: card, gauge, indicator, chart, digital, thermometer, tank, battery, status, energy, led, connectivity',
       extensions: { code: "BAD_USER_INPUT" },
     });
   });
@@ -99,7 +100,9 @@ describe("createWidget", () => {
     const { a, dashboardId, device } = await setup();
     const res = await create(a, { dashboardId, label: "x", deviceId: device.id, ...override });
     expect(res.errors![0]).toMatchObject({ message, extensions: { code: "BAD_USER_INPUT" } });
-    expect((await gql(ctx.base, `query ($id: ID!) { dashboard(id: $id) { widgetCount } }`, { id: dashboardId }, a.accessToken)).data.dashboard.widgetCount).toBe(0);
+    expect(
+      (await gql(ctx.base, `query ($id: ID!) { dashboard(id: $id) { widgetCount } }`, { id: dashboardId }, a.accessToken)).data.dashboard.widgetCount,
+    ).toBe(0);
   });
 
   it("never binds another user's device or dashboard: NOT_FOUND, checked before the other arguments", async () => {
@@ -117,7 +120,10 @@ describe("createWidget", () => {
       expect(codeOf(res)).toBe("NOT_FOUND");
       expect(res.data).toBeNull();
     }
-    const { rows } = await ctx.server.services.pool.query(`SELECT count(*)::int AS n FROM widgets WHERE owner_id = $1 OR device_id = $2`, [a.userId, b.device.id]);
+    const { rows } = await ctx.server.services.pool.query(`SELECT count(*)::int AS n FROM widgets WHERE owner_id = $1 OR device_id = $2`, [
+      a.userId,
+      b.device.id,
+    ]);
     expect(rows[0].n).toBe(0);
   });
 
@@ -143,7 +149,12 @@ describe("widget, updateWidget, deleteWidget", () => {
   it("updates label, config, key and size; null leaves a field as it is", async () => {
     const { a, dashboardId, device } = await setup();
     const w = (await create(a, { dashboardId, type: "chart", label: "T", deviceId: device.id, key: "t" })).data.createWidget;
-    const res = await gql(ctx.base, UPDATE, { id: w.id, input: { label: "Humidity", config: { unit: "%" }, key: "humidity", width: 6, height: null } }, a.accessToken);
+    const res = await gql(
+      ctx.base,
+      UPDATE,
+      { id: w.id, input: { label: "Humidity", config: { unit: "%" }, key: "humidity", width: 6, height: null } },
+      a.accessToken,
+    );
     expect(res.data.updateWidget).toEqual({ ...w, label: "Humidity", config: { unit: "%" }, key: "humidity", width: 6 });
   });
 
@@ -153,7 +164,10 @@ describe("widget, updateWidget, deleteWidget", () => {
     const led = (await create(a, { dashboardId, type: "led", label: "L", deviceId: device.id })).data.createWidget;
     const card = (await create(a, { dashboardId, type: "card", label: "C" })).data.createWidget;
     const refused = async (id: string, input: object) => (await gql(ctx.base, UPDATE, { id, input }, a.accessToken)).errors![0];
-    expect(await refused(led.id, { key: "t" })).toMatchObject({ message: "a led widget is bound by virtualPin, not key", extensions: { code: "BAD_USER_INPUT" } });
+    expect(await refused(led.id, { key: "t" })).toMatchObject({
+      message: "a led widget is bound by virtualPin, not key",
+      extensions: { code: "BAD_USER_INPUT" },
+    });
     expect(await refused(card.id, { key: "t" })).toMatchObject({ message: "key needs a deviceId", extensions: { code: "BAD_USER_INPUT" } });
     expect(await refused(card.id, { label: "" })).toMatchObject({ extensions: { code: "BAD_USER_INPUT" } });
     expect(await refused(card.id, { width: 99 })).toMatchObject({ extensions: { code: "BAD_USER_INPUT" } });
@@ -171,7 +185,13 @@ describe("widget, updateWidget, deleteWidget", () => {
     expect((await gql(ctx.base, DELETE, { id: ids[1] }, a.accessToken)).data.deleteWidget).toBe(true);
     expect(codeOf(await gql(ctx.base, DELETE, { id: ids[1] }, a.accessToken))).toBe("NOT_FOUND");
     const dash = await gql(ctx.base, `query ($id: ID!) { dashboard(id: $id) { widgetCount widgets { label order } } }`, { id: dashboardId }, a.accessToken);
-    expect(dash.data.dashboard).toEqual({ widgetCount: 2, widgets: [{ label: "a", order: 0 }, { label: "c", order: 1 }] });
+    expect(dash.data.dashboard).toEqual({
+      widgetCount: 2,
+      widgets: [
+        { label: "a", order: 0 },
+        { label: "c", order: 1 },
+      ],
+    });
   });
 });
 

@@ -10,7 +10,12 @@ const DEVICE = `id name type location status lastSeenAt createdAt state { device
 
 describe("devices", () => {
   it("creates a device, shows its token once, and lists it", async () => {
-    const res = await gql(ctx.base, `mutation ($i: CreateDeviceInput!) { createDevice(input: $i) { token device { ${DEVICE} } } }`, { i: { name: " Kitchen ", type: "esp32", location: "home" } }, ctx.alice.accessToken);
+    const res = await gql(
+      ctx.base,
+      `mutation ($i: CreateDeviceInput!) { createDevice(input: $i) { token device { ${DEVICE} } } }`,
+      { i: { name: " Kitchen ", type: "esp32", location: "home" } },
+      ctx.alice.accessToken,
+    );
     const { token, device } = res.data.createDevice;
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(device).toEqual({
@@ -34,11 +39,21 @@ describe("devices", () => {
     const d = await addDevice(ctx.base, ctx.alice);
     const fw = new FakeFirmware(ctx.base, d.id, d.token);
     await fw.report({ temperature: 21.5 });
-    const set = await gql(ctx.base, `mutation ($id: ID!) { setDeviceState(deviceId: $id, desired: { v1: 1 }) { desired merged version } }`, { id: d.id }, ctx.alice.accessToken);
+    const set = await gql(
+      ctx.base,
+      `mutation ($id: ID!) { setDeviceState(deviceId: $id, desired: { v1: 1 }) { desired merged version } }`,
+      { id: d.id },
+      ctx.alice.accessToken,
+    );
     expect(set.data.setDeviceState).toMatchObject({ desired: { v1: 1 }, merged: { v0: 0, v1: 1, temperature: 21.5 } });
     await fw.poll();
     await new Promise((r) => setTimeout(r, 50));
-    const got = await gql(ctx.base, `query ($id: ID!) { device(id: $id) { status lastSeenAt state { reported desired reportedAt } } }`, { id: d.id }, ctx.alice.accessToken);
+    const got = await gql(
+      ctx.base,
+      `query ($id: ID!) { device(id: $id) { status lastSeenAt state { reported desired reportedAt } } }`,
+      { id: d.id },
+      ctx.alice.accessToken,
+    );
     expect(got.data.device.status).toBe("ONLINE");
     expect(got.data.device.state.desired).toEqual({ v1: 1 });
     expect(got.data.device.state.reported).toMatchObject({ v0: 0, v1: 0, temperature: 21.5 });
@@ -51,7 +66,11 @@ describe("devices", () => {
   it("updates name, type and location with validation", async () => {
     const d = await addDevice(ctx.base, ctx.alice);
     const q = `mutation ($id: ID!, $i: UpdateDeviceInput!) { updateDevice(id: $id, input: $i) { name type location } }`;
-    expect((await gql(ctx.base, q, { id: d.id, i: { name: "Garage", location: null } }, ctx.alice.accessToken)).data.updateDevice).toEqual({ name: "Garage", type: null, location: null });
+    expect((await gql(ctx.base, q, { id: d.id, i: { name: "Garage", location: null } }, ctx.alice.accessToken)).data.updateDevice).toEqual({
+      name: "Garage",
+      type: null,
+      location: null,
+    });
     const bad = await gql(ctx.base, q, { id: d.id, i: { name: "" } }, ctx.alice.accessToken);
     expect(bad.errors![0]).toMatchObject({ message: "name must be 1 to 100 characters", extensions: { code: "BAD_USER_INPUT" } });
     expect(codeOf(await gql(ctx.base, q, { id: d.id, i: { name: "x".repeat(101) } }, ctx.alice.accessToken))).toBe("BAD_USER_INPUT");

@@ -130,7 +130,10 @@ describe("telemetry history", () => {
   it("history of one device never includes another's", async () => {
     const a = await createDevice(server, owner);
     const b = await createDevice(server, owner);
-    for (const [d, v] of [[a, 1], [b, 2]] as const) {
+    for (const [d, v] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
       await http(server.url, "POST", `/devices/${d.id}/telemetry`, { body: { device_token: d.token, data: { x: v } } });
     }
     const points = await server.services.history.raw({ deviceId: a.id, key: "x" });

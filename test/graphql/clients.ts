@@ -16,8 +16,18 @@ const headersOf = (token: string | undefined, accept: string) => ({
 });
 
 /** POST /graphql (with an operation name, which the shared `gql` helper does not send). */
-export async function overHttp<T = any>(base: string, token: string | undefined, query: string, variables: Record<string, unknown> = {}, operationName?: string): Promise<Result<T>> {
-  const response = await fetch(`${base}/graphql`, { method: "POST", headers: headersOf(token, "application/json"), body: JSON.stringify({ query, variables, operationName }) });
+export async function overHttp<T = any>(
+  base: string,
+  token: string | undefined,
+  query: string,
+  variables: Record<string, unknown> = {},
+  operationName?: string,
+): Promise<Result<T>> {
+  const response = await fetch(`${base}/graphql`, {
+    method: "POST",
+    headers: headersOf(token, "application/json"),
+    body: JSON.stringify({ query, variables, operationName }),
+  });
   return { status: response.status, ...((await response.json()) as object) };
 }
 
@@ -69,7 +79,14 @@ export function openStream(base: string, token: string | undefined, query: strin
 }
 
 /** One operation over SSE: the first `next` payload, or the JSON body of a refused request. */
-export async function overSse<T = any>(base: string, token: string | undefined, query: string, variables: Record<string, unknown> = {}, operationName?: string, ms = 3000): Promise<Result<T>> {
+export async function overSse<T = any>(
+  base: string,
+  token: string | undefined,
+  query: string,
+  variables: Record<string, unknown> = {},
+  operationName?: string,
+  ms = 3000,
+): Promise<Result<T>> {
   const stream = openStream(base, token, query, variables, operationName);
   const response = await stream.response;
   if (!response.headers.get("content-type")?.startsWith("text/event-stream")) return { status: response.status, ...((await response.json()) as object) };
@@ -79,7 +96,14 @@ export async function overSse<T = any>(base: string, token: string | undefined, 
 }
 
 /** The same operation over the chosen transport; ws and sse need a token. */
-export function over<T = any>(transport: Transport, base: string, token: string | undefined, query: string, variables: Record<string, unknown> = {}, operationName?: string): Promise<Result<T>> {
+export function over<T = any>(
+  transport: Transport,
+  base: string,
+  token: string | undefined,
+  query: string,
+  variables: Record<string, unknown> = {},
+  operationName?: string,
+): Promise<Result<T>> {
   if (transport === "http") return overHttp<T>(base, token, query, variables, operationName);
   if (transport === "ws") return overWs<T>(base, token!, query, variables, operationName);
   return overSse<T>(base, token, query, variables, operationName);

@@ -17,7 +17,10 @@ describe("abuse limits", () => {
   });
 
   it("lets the IDE's introspection through in development, whatever its depth and size", async () => {
-    const res = await gql(server.url, `{ __schema { types { name fields { name args { name type { name ofType { name ofType { name ofType { name ofType { name ofType { name } } } } } } } } } } }`);
+    const res = await gql(
+      server.url,
+      `{ __schema { types { name fields { name args { name type { name ofType { name ofType { name ofType { name ofType { name ofType { name } } } } } } } } } } }`,
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data.__schema.types.length).toBeGreaterThan(20);
   });
@@ -45,7 +48,8 @@ describe("abuse limits", () => {
 
   it("limits logins per login name; the right password is refused too while locked", async () => {
     const a = await signUp(server.url);
-    const login = (password: string) => gql(server.url, `mutation { login(input: { login: "${a.username.toUpperCase()}", password: "${password}" }) { accessToken } }`);
+    const login = (password: string) =>
+      gql(server.url, `mutation { login(input: { login: "${a.username.toUpperCase()}", password: "${password}" }) { accessToken } }`);
     for (let i = 0; i < 10; i++) expect(codeOf(await login("Wrong-pass1"))).toBe("UNAUTHENTICATED");
     const locked = await login(PASSWORD);
     expect(locked.errors![0]).toMatchObject({ message: "Too many login calls: at most 10 per 300 s; retry later", extensions: { code: "RATE_LIMITED" } });

@@ -28,14 +28,18 @@ const refused = (result: Result, message: string | RegExp) => {
   expect(result.data ?? undefined).toBeUndefined();
 };
 
-const desiredOf = async () => (await gql(server.url, `query ($id: ID!) { device(id: $id) { state { desired } } }`, { id: device.id }, alice.accessToken)).data.device.state.desired;
+const desiredOf = async () =>
+  (await gql(server.url, `query ($id: ID!) { device(id: $id) { state { desired } } }`, { id: device.id }, alice.accessToken)).data.device.state.desired;
 
 describe.each(TRANSPORTS)("over %s", (transport) => {
   const send = (query: string, variables: Record<string, unknown> = {}) => over(transport, server.url, alice.accessToken, query, variables);
 
   it("refuses NUL in variables and in literals, naming where", async () => {
     refused(await send(LOGIN, { input: { login: "ali\u0000ce", password: "x" } }), /^variable "input.login" contains a NUL character$/);
-    refused(await send(`mutation { login(input: { login: "ali\\u0000ce", password: "x" }) { accessToken } }`), /^argument "input.login" contains a NUL character$/);
+    refused(
+      await send(`mutation { login(input: { login: "ali\\u0000ce", password: "x" }) { accessToken } }`),
+      /^argument "input.login" contains a NUL character$/,
+    );
     refused(await send(SET_STATE, { id: device.id, desired: { v: ["ok", "a\u0000"] } }), /^variable "desired.v\[1\]" contains a NUL character$/);
     refused(await send(SET_STATE, { id: device.id, desired: { "k\u0000": 1 } }), /^variable "desired" has a key that contains a NUL character$/);
   });
@@ -51,11 +55,17 @@ describe.each(TRANSPORTS)("over %s", (transport) => {
 
   it("refuses prototype keys in JSON literals and variables, and writes nothing", async () => {
     const before = await desiredOf();
-    refused(await send(`mutation ($id: ID!) { setDeviceState(deviceId: $id, desired: { __proto__: { v: 1 }, w: 2 }) { version } }`, { id: device.id }), /^argument "desired" has the key "__proto__", which is not allowed$/);
+    refused(
+      await send(`mutation ($id: ID!) { setDeviceState(deviceId: $id, desired: { __proto__: { v: 1 }, w: 2 }) { version } }`, { id: device.id }),
+      /^argument "desired" has the key "__proto__", which is not allowed$/,
+    );
     // Over HTTP and SSE, Fastify's JSON parser refuses a __proto__ key before GraphQL sees it.
     const proto = transport === "ws" ? /^variable "desired" has the key "__proto__", which is not allowed$/ : /holds a __proto__ or constructor.prototype key/;
     refused(await send(SET_STATE, { id: device.id, desired: JSON.parse(`{"w": 2, "__proto__": {"v": 1}}`) }), proto);
-    refused(await send(SET_STATE, { id: device.id, desired: { a: { constructor: 1 } } }), /^variable "desired.a" has the key "constructor", which is not allowed$/);
+    refused(
+      await send(SET_STATE, { id: device.id, desired: { a: { constructor: 1 } } }),
+      /^variable "desired.a" has the key "constructor", which is not allowed$/,
+    );
     refused(await send(SET_STATE, { id: device.id, desired: { prototype: { w: 2 } } }), /^variable "desired" has the key "prototype", which is not allowed$/);
     expect(await desiredOf()).toEqual(before);
   });
@@ -85,15 +95,32 @@ describe.each(TRANSPORTS)("over %s", (transport) => {
 describe("over HTTP", () => {
   it("refuses hostile text before authentication too", async () => {
     refused(await overHttp(server.url, undefined, LOGIN, { input: { login: "a\u0000", password: "x" } }), /NUL/);
-    refused(await overHttp(server.url, undefined, `mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }`, { input: { email: "x@example.com", username: "x\ud800", password: "Sup3rSecret!" } }), /lone surrogate/);
+    refused(
+      await overHttp(server.url, undefined, `mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }`, {
+        input: { email: "x@example.com", username: "x\ud800", password: "Sup3rSecret!" },
+      }),
+      /lone surrogate/,
+    );
   });
 
   it.each([
     ["a dashboard name", `mutation ($v: String!) { createDashboard(input: { name: $v }) { id } }`, (v: string) => ({ v })],
     ["a webhook URL", `mutation ($v: String!) { createWebhook(input: { url: $v, events: [all] }) { webhook { id } } }`, (v: string) => ({ v })],
-    ["rule text", `mutation ($v: String!, $d: ID!) { createRule(input: { name: "r", deviceId: $d, key: "t", op: CHANGED, action: { type: NOTIFY, message: $v } }) { id } }`, (v: string) => ({ v, d: device.id })],
-    ["a widget label", `mutation ($v: String!, $d: ID!) { createWidget(input: { dashboardId: $d, type: "card", label: $v }) { id } }`, (v: string) => ({ v, d: device.id })],
-    ["a widget config", `mutation ($c: JSONObject!, $d: ID!) { createWidget(input: { dashboardId: $d, type: "card", label: "l", config: $c }) { id } }`, (v: string) => ({ c: { unit: v }, d: device.id })],
+    [
+      "rule text",
+      `mutation ($v: String!, $d: ID!) { createRule(input: { name: "r", deviceId: $d, key: "t", op: CHANGED, action: { type: NOTIFY, message: $v } }) { id } }`,
+      (v: string) => ({ v, d: device.id }),
+    ],
+    [
+      "a widget label",
+      `mutation ($v: String!, $d: ID!) { createWidget(input: { dashboardId: $d, type: "card", label: $v }) { id } }`,
+      (v: string) => ({ v, d: device.id }),
+    ],
+    [
+      "a widget config",
+      `mutation ($c: JSONObject!, $d: ID!) { createWidget(input: { dashboardId: $d, type: "card", label: "l", config: $c }) { id } }`,
+      (v: string) => ({ c: { unit: v }, d: device.id }),
+    ],
     ["a widget state", `mutation ($c: JSON!, $d: ID!) { setWidgetState(id: $d, state: $c) { id } }`, (v: string) => ({ c: [v], d: device.id })],
   ])("refuses NUL in %s, never with INTERNAL_SERVER_ERROR", async (_what, query, variables) => {
     const result = await overHttp(server.url, alice.accessToken, query, variables("https://example.com/\u0000"));

@@ -44,9 +44,16 @@ beforeAll(async () => {
   aliceIds.device = device.id;
   aliceIds.dashboard = (await gql(server.url, `mutation { createDashboard(input: {name: "A"}) { id } }`, {}, t)).data.createDashboard.id;
   aliceIds.widget = (
-    await gql(server.url, `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`, { i: { dashboardId: aliceIds.dashboard, deviceId: device.id, type: "led", label: "L" } }, t)
+    await gql(
+      server.url,
+      `mutation ($i: CreateWidgetInput!) { createWidget(input: $i) { id } }`,
+      { i: { dashboardId: aliceIds.dashboard, deviceId: device.id, type: "led", label: "L" } },
+      t,
+    )
   ).data.createWidget.id;
-  aliceIds.schedule = (await gql(server.url, `mutation ($w: ID!) { createTimer(widgetId: $w, state: 1, durationSeconds: 3600) { id } }`, { w: aliceIds.widget }, t)).data.createTimer.id;
+  aliceIds.schedule = (
+    await gql(server.url, `mutation ($w: ID!) { createTimer(widgetId: $w, state: 1, durationSeconds: 3600) { id } }`, { w: aliceIds.widget }, t)
+  ).data.createTimer.id;
   aliceIds.webhook = (
     await gql(server.url, `mutation { createWebhook(input: { url: "https://example.com/hook", events: [all] }) { webhook { id } } }`, {}, t)
   ).data.createWebhook.webhook.id;
@@ -141,7 +148,12 @@ describe("ownership sweep: another user's ids, every operation", async () => {
       const { query, vars } = operation("mutation", field, id);
       const res = await gql(server.url, query, vars, bob.accessToken);
       const code = res.errors?.[0]?.extensions?.code;
-      expect({ op: field.name, id, code, errors: code === "NOT_FOUND" ? undefined : res.errors }).toEqual({ op: field.name, id, code: "NOT_FOUND", errors: undefined });
+      expect({ op: field.name, id, code, errors: code === "NOT_FOUND" ? undefined : res.errors }).toEqual({
+        op: field.name,
+        id,
+        code: "NOT_FOUND",
+        errors: undefined,
+      });
     }
     expect(await gql(server.url, SNAPSHOT, {}, alice.accessToken)).toEqual(before);
   });
@@ -151,7 +163,11 @@ describe("ownership sweep: another user's ids, every operation", async () => {
       const { query, vars } = operation("subscription", field, id);
       const live = await subscribe(server.url, bob.accessToken, query, vars);
       const errors = await Promise.race([live.error, new Promise((r) => setTimeout(() => r("silence"), 3000))]);
-      expect({ op: field.name, id, code: (errors as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code }).toEqual({ op: field.name, id, code: "NOT_FOUND" });
+      expect({ op: field.name, id, code: (errors as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code }).toEqual({
+        op: field.name,
+        id,
+        code: "NOT_FOUND",
+      });
       await live.dispose();
     }
   });

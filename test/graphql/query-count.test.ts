@@ -14,7 +14,6 @@ afterAll(() => server.stop());
 
 const QUERY = `{ dashboards { widgets { device { state { merged } } } } }`;
 
-
 /** An account with `dashboards` dashboards of 10 widgets each, spread over 4 devices. */
 async function furnished(dashboards: number): Promise<Account> {
   const a = await signUp(base);
@@ -38,7 +37,10 @@ describe("query count", () => {
     const small = await furnished(2);
     const large = await furnished(20);
     const counts: number[] = [];
-    for (const [a, dashboards] of [[small, 2], [large, 20]] as const) {
+    for (const [a, dashboards] of [
+      [small, 2],
+      [large, 20],
+    ] as const) {
       let result: GqlResult | undefined;
       const statements = await statementsDuring(async () => (result = await gql(base, QUERY, {}, a.accessToken)));
       expect(result!.errors).toBeUndefined();

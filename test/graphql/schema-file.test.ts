@@ -11,10 +11,15 @@ describe("schema.graphql", () => {
   it("keeps the contract's names and types", async () => {
     const schema = await appSchema();
     const signature = (type: "Query" | "Mutation" | "Subscription", name: string) => {
-      const field = (type === "Query" ? schema.getQueryType() : type === "Mutation" ? schema.getMutationType() : schema.getSubscriptionType())!.getFields()[name];
+      const field = (type === "Query" ? schema.getQueryType() : type === "Mutation" ? schema.getMutationType() : schema.getSubscriptionType())!.getFields()[
+        name
+      ];
       if (!field) return `${type}.${name} is missing`;
       // Arguments are passed by name, so their order is not part of the contract.
-      const args = field.args.map((a) => `${a.name}: ${String(a.type)}`).sort().join(", ");
+      const args = field.args
+        .map((a) => `${a.name}: ${String(a.type)}`)
+        .sort()
+        .join(", ");
       return `${name}${args ? `(${args})` : ""}: ${String(field.type)}`;
     };
     const contract: Array<["Query" | "Mutation" | "Subscription", string]> = [
@@ -24,7 +29,10 @@ describe("schema.graphql", () => {
       ["Query", "dashboards: [Dashboard!]!"],
       ["Query", "dashboard(id: ID!): Dashboard"],
       ["Query", "widget(id: ID!): Widget"],
-      ["Query", "telemetryHistory(deviceId: ID!, key: String!, from: DateTime, to: DateTime, bucket: String, aggregate: Aggregate, first: Int): [TelemetryPoint!]!"],
+      [
+        "Query",
+        "telemetryHistory(deviceId: ID!, key: String!, from: DateTime, to: DateTime, bucket: String, aggregate: Aggregate, first: Int): [TelemetryPoint!]!",
+      ],
       ["Query", "notifications(unreadOnly: Boolean, first: Int, after: String): NotificationConnection!"],
       ["Query", "webhooks: [Webhook!]!"],
       ["Query", "schedules(widgetId: ID!): [Schedule!]!"],

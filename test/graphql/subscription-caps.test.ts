@@ -37,7 +37,8 @@ async function connected(server: TestServer, account: Account): Promise<Client> 
   return client;
 }
 
-const notify = (server: TestServer, account: Account, title: string) => server.services.notifications.notify(account.userId, { type: "info", title, message: "m" });
+const notify = (server: TestServer, account: Account, title: string) =>
+  server.services.notifications.notify(account.userId, { type: "info", title, message: "m" });
 
 async function until(what: string, probe: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -62,7 +63,10 @@ describe("per socket (default 100)", () => {
     const subs = Array.from({ length: 101 }, () => sub(client));
     const errors = await within(subs[100]!.refused, 3000);
     expect(errors).toEqual([
-      { message: "Too many subscriptions on this socket: at most 100 at a time (SUBSCRIPTIONS_PER_SOCKET); complete some first", extensions: { code: "RATE_LIMITED" } },
+      {
+        message: "Too many subscriptions on this socket: at most 100 at a time (SUBSCRIPTIONS_PER_SOCKET); complete some first",
+        extensions: { code: "RATE_LIMITED" },
+      },
     ]);
     expect(await within(subs[99]!.refused, 50)).toBe("still open");
     // The socket still answers, and a completed subscription gives its slot back.
@@ -91,7 +95,10 @@ describe("per user, over sockets and SSE streams (SUBSCRIPTIONS_PER_USER=3, SUBS
     expect((await c.refused)[0]!.message).toMatch(/^Too many subscriptions on this socket: at most 2 .*SUBSCRIPTIONS_PER_SOCKET/);
     const second = await connected(small, alice);
     const [d, e] = [sub(second), sub(second)];
-    expect((await e.refused)[0]).toMatchObject({ message: expect.stringMatching(/^Too many subscriptions for this user: at most 3 .*SUBSCRIPTIONS_PER_USER/), extensions: { code: "RATE_LIMITED" } });
+    expect((await e.refused)[0]).toMatchObject({
+      message: expect.stringMatching(/^Too many subscriptions for this user: at most 3 .*SUBSCRIPTIONS_PER_USER/),
+      extensions: { code: "RATE_LIMITED" },
+    });
 
     // An SSE stream is counted too: refused with an error result, then complete.
     const refusedStream = openStream(small.url, alice.accessToken, QUERY);

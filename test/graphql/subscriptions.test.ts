@@ -7,14 +7,17 @@ import { connect, subscribe } from "../helpers/ws.js";
 
 const ctx = useTestServer({ RATE_LIMIT_MAX: "100000", OFFLINE_TIMEOUT: "2", LAST_SEEN_FLUSH_SECONDS: "1" });
 
-const post = (d: { id: string; token: string }, data: object) => http(ctx.base, "POST", `/devices/${d.id}/telemetry`, { body: { device_token: d.token, data } });
+const post = (d: { id: string; token: string }, data: object) =>
+  http(ctx.base, "POST", `/devices/${d.id}/telemetry`, { body: { device_token: d.token, data } });
 
 describe("telemetryUpdated", () => {
   it("delivers the owner's reports after they are stored, and nobody else's", async () => {
     const mine = await addDevice(ctx.base, ctx.alice);
     const theirs = await addDevice(ctx.base, ctx.bob);
     const all = await subscribe(ctx.base, ctx.alice.accessToken, `subscription { telemetryUpdated { deviceId data timestamp } }`);
-    const one = await subscribe(ctx.base, ctx.alice.accessToken, `subscription ($id: ID) { telemetryUpdated(deviceId: $id) { deviceId data } }`, { id: mine.id });
+    const one = await subscribe(ctx.base, ctx.alice.accessToken, `subscription ($id: ID) { telemetryUpdated(deviceId: $id) { deviceId data } }`, {
+      id: mine.id,
+    });
     const bobs = await subscribe(ctx.base, ctx.bob.accessToken, `subscription { telemetryUpdated { deviceId } }`);
     await post(theirs, { t: 1 });
     const res = await post(mine, { temperature: 21.5 });
@@ -42,7 +45,12 @@ describe("deviceStateChanged and deviceStatusChanged", () => {
     const d = await addDevice(ctx.base, ctx.alice);
     const fw = new FakeFirmware(ctx.base, d.id, d.token);
     await fw.report();
-    const live = await subscribe(ctx.base, ctx.alice.accessToken, `subscription ($id: ID) { deviceStateChanged(deviceId: $id) { deviceId desired merged confirmed version } }`, { id: d.id });
+    const live = await subscribe(
+      ctx.base,
+      ctx.alice.accessToken,
+      `subscription ($id: ID) { deviceStateChanged(deviceId: $id) { deviceId desired merged confirmed version } }`,
+      { id: d.id },
+    );
     await gql(ctx.base, `mutation ($id: ID!) { setDeviceState(deviceId: $id, desired: { v0: 1 }) { version } }`, { id: d.id }, ctx.alice.accessToken);
     const commanded = (await live.next()).deviceStateChanged;
     expect(commanded).toMatchObject({ deviceId: d.id, desired: { v0: 1 }, confirmed: [] });
@@ -57,7 +65,12 @@ describe("deviceStateChanged and deviceStatusChanged", () => {
 
   it("reports ONLINE on first contact and OFFLINE after the timeout", async () => {
     const d = await addDevice(ctx.base, ctx.alice);
-    const live = await subscribe(ctx.base, ctx.alice.accessToken, `subscription ($id: ID) { deviceStatusChanged(deviceId: $id) { deviceId status timestamp } }`, { id: d.id });
+    const live = await subscribe(
+      ctx.base,
+      ctx.alice.accessToken,
+      `subscription ($id: ID) { deviceStatusChanged(deviceId: $id) { deviceId status timestamp } }`,
+      { id: d.id },
+    );
     await http(ctx.base, "GET", `/telemetry/latest?device_token=${d.token}`);
     expect((await live.next()).deviceStatusChanged).toMatchObject({ deviceId: d.id, status: "ONLINE" });
     expect((await live.next(8000)).deviceStatusChanged).toMatchObject({ deviceId: d.id, status: "OFFLINE" });
@@ -104,7 +117,12 @@ describe("notificationAdded", () => {
     const b = await signUp(ctx.base);
     const live = await subscribe(ctx.base, a.accessToken, `subscription { notificationAdded { id type title message data read createdAt } }`);
     const other = await subscribe(ctx.base, b.accessToken, `subscription { notificationAdded { id } }`);
-    const stored = await ctx.server.services.notifications.notify(a.userId, { type: "device_offline", title: "Kitchen is offline", message: "No contact for 60 s", data: { deviceId: "x" } });
+    const stored = await ctx.server.services.notifications.notify(a.userId, {
+      type: "device_offline",
+      title: "Kitchen is offline",
+      message: "No contact for 60 s",
+      data: { deviceId: "x" },
+    });
     const event = (await live.next()).notificationAdded;
     expect(event).toEqual({
       id: stored!.id,

@@ -19,7 +19,8 @@ describe("every transport, in development", () => {
   afterAll(() => server?.stop());
 
   describe.each(TRANSPORTS)("over %s", (transport) => {
-    const send = (query: string, variables: Record<string, unknown> = {}, operationName?: string) => over(transport, server.url, alice.accessToken, query, variables, operationName);
+    const send = (query: string, variables: Record<string, unknown> = {}, operationName?: string) =>
+      over(transport, server.url, alice.accessToken, query, variables, operationName);
 
     it("applies the depth, alias and cost limits", async () => {
       const deep = await send(`{ devices { widgets { device { widgets { device { widgets { device { widgets { device { widgets { id } } } } } } } } } } }`);
@@ -51,16 +52,26 @@ describe("every transport, in development", () => {
 
   it("counts per-operation budgets over graphql-ws as over HTTP", async () => {
     const { client } = connect(server.url, { authorization: `Bearer ${alice.accessToken}` });
-    const login = () => execute(client, `mutation ($input: LoginInput!) { login(input: $input) { accessToken } }`, { input: { login: "nobody-ws", password: PASSWORD } });
+    const login = () =>
+      execute(client, `mutation ($input: LoginInput!) { login(input: $input) { accessToken } }`, { input: { login: "nobody-ws", password: PASSWORD } });
     for (let i = 0; i < 10; i++) expect(codeOf(await login())).toBe("UNAUTHENTICATED");
-    expect((await login()).errors![0]).toMatchObject({ message: "Too many login calls: at most 10 per 300 s; retry later", extensions: { code: "RATE_LIMITED" } });
+    expect((await login()).errors![0]).toMatchObject({
+      message: "Too many login calls: at most 10 per 300 s; retry later",
+      extensions: { code: "RATE_LIMITED" },
+    });
     await client.dispose();
   });
 
   it("counts per-operation budgets over graphql-sse as over HTTP", async () => {
-    const login = () => over("sse", server.url, alice.accessToken, `mutation ($input: LoginInput!) { login(input: $input) { accessToken } }`, { input: { login: "nobody-sse", password: PASSWORD } });
+    const login = () =>
+      over("sse", server.url, alice.accessToken, `mutation ($input: LoginInput!) { login(input: $input) { accessToken } }`, {
+        input: { login: "nobody-sse", password: PASSWORD },
+      });
     for (let i = 0; i < 10; i++) expect(codeOf(await login())).toBe("UNAUTHENTICATED");
-    expect((await login()).errors![0]).toMatchObject({ message: "Too many login calls: at most 10 per 300 s; retry later", extensions: { code: "RATE_LIMITED" } });
+    expect((await login()).errors![0]).toMatchObject({
+      message: "Too many login calls: at most 10 per 300 s; retry later",
+      extensions: { code: "RATE_LIMITED" },
+    });
   });
 });
 

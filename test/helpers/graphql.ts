@@ -33,11 +33,9 @@ export const PASSWORD = "Sup3rSecret!";
 
 export async function signUp(base: string, name = `u${randomBytes(4).toString("hex")}`): Promise<Account> {
   const email = `${name}@example.com`;
-  const res = await gql(
-    base,
-    `mutation ($input: RegisterInput!) { register(input: $input) { accessToken refreshToken tokenType user { id } } }`,
-    { input: { email, username: name, password: PASSWORD, fullName: "Test User" } },
-  );
+  const res = await gql(base, `mutation ($input: RegisterInput!) { register(input: $input) { accessToken refreshToken tokenType user { id } } }`, {
+    input: { email, username: name, password: PASSWORD, fullName: "Test User" },
+  });
   if (!res.data) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
   const r = res.data.register;
   return { userId: r.user.id, username: name, email, password: PASSWORD, accessToken: r.accessToken, refreshToken: r.refreshToken };
@@ -45,7 +43,12 @@ export async function signUp(base: string, name = `u${randomBytes(4).toString("h
 
 /** A device created through the API, with its one-time token. */
 export async function addDevice(base: string, account: Account, name = "esp32"): Promise<{ id: string; token: string }> {
-  const res = await gql(base, `mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { token device { id } } }`, { input: { name } }, account.accessToken);
+  const res = await gql(
+    base,
+    `mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { token device { id } } }`,
+    { input: { name } },
+    account.accessToken,
+  );
   if (!res.data) throw new Error(`createDevice failed: ${JSON.stringify(res.errors)}`);
   return { id: res.data.createDevice.device.id, token: res.data.createDevice.token };
 }

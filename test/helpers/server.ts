@@ -32,11 +32,7 @@ export interface TestServer extends RunningServer {
 }
 
 /** The real server on a real PostgreSQL, listening on a free port of 127.0.0.1. */
-export async function startTestServer(
-  env: Record<string, string> = {},
-  databaseUrl?: string,
-  logTo?: NodeJS.WritableStream,
-): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string, logTo?: NodeJS.WritableStream): Promise<TestServer> {
   const db = databaseUrl ? undefined : await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: "test",
@@ -60,10 +56,10 @@ export async function startTestServer(
 
 /** A user row, enough to own devices (accounts and login come with the GraphQL API). */
 export async function createUser(server: RunningServer, name = `u${randomBytes(4).toString("hex")}`): Promise<string> {
-  const { rows } = await server.services.pool.query<{ id: string }>(
-    `INSERT INTO users (email, username) VALUES ($1, $2) RETURNING id`,
-    [`${name}@example.com`, name],
-  );
+  const { rows } = await server.services.pool.query<{ id: string }>(`INSERT INTO users (email, username) VALUES ($1, $2) RETURNING id`, [
+    `${name}@example.com`,
+    name,
+  ]);
   return rows[0]!.id;
 }
 

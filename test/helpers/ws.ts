@@ -93,7 +93,9 @@ export function execute<T = any>(client: Client, query: string, variables: Recor
       {
         next: (value) => resolve(value as WsResult<T>),
         error: (error) =>
-          resolve(Array.isArray(error) ? { errors: error } : { closed: { code: (error as { code: number }).code, reason: (error as { reason: string }).reason } }),
+          resolve(
+            Array.isArray(error) ? { errors: error } : { closed: { code: (error as { code: number }).code, reason: (error as { reason: string }).reason } },
+          ),
         complete: () => resolve({}),
       },
     );
@@ -101,7 +103,13 @@ export function execute<T = any>(client: Client, query: string, variables: Recor
 }
 
 /** One operation over its own socket, authenticated with `token`. */
-export async function request<T = any>(base: string, token: string, query: string, variables: Record<string, unknown> = {}, operationName?: string): Promise<WsResult<T>> {
+export async function request<T = any>(
+  base: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  operationName?: string,
+): Promise<WsResult<T>> {
   const { client } = connect(base, { authorization: `Bearer ${token}` });
   try {
     return await execute<T>(client, query, variables, operationName);

@@ -13,7 +13,8 @@ const READ = `mutation ($id: ID!) { markNotificationRead(id: $id) { ${NODE} } }`
 const READ_ALL = `mutation { markAllNotificationsRead }`;
 const DELETE = `mutation ($id: ID!) { deleteNotification(id: $id) }`;
 
-const notify = (a: Account, n: number) => ctx.server.services.notifications.notify(a.userId, { type: "device_offline", title: `t${n}`, message: `m${n}`, data: { n } });
+const notify = (a: Account, n: number) =>
+  ctx.server.services.notifications.notify(a.userId, { type: "device_offline", title: `t${n}`, message: `m${n}`, data: { n } });
 const list = (a: Account, vars: Record<string, unknown> = {}) => gql(ctx.base, LIST, vars, a.accessToken);
 
 /** Every id the API returns, page by page. */
@@ -33,14 +34,28 @@ async function walk(a: Account, first: number, vars: Record<string, unknown> = {
 describe("notify", () => {
   it("stores a notification that the app lists with its exact shape", async () => {
     const a = await signUp(ctx.base);
-    const stored = await ctx.server.services.notifications.notify(a.userId, { type: "device_offline", title: "Kitchen is offline", message: "No report for 60 s", data: { deviceId: "d1" } });
+    const stored = await ctx.server.services.notifications.notify(a.userId, {
+      type: "device_offline",
+      title: "Kitchen is offline",
+      message: "No report for 60 s",
+      data: { deviceId: "d1" },
+    });
     expect(stored).toMatchObject({ ownerId: a.userId, type: "device_offline", read: false, readAt: null });
     const res = await list(a);
     expect(res.data.notifications).toEqual({
       edges: [
         {
           cursor: expect.any(String),
-          node: { id: stored!.id, type: "device_offline", title: "Kitchen is offline", message: "No report for 60 s", data: { deviceId: "d1" }, read: false, readAt: null, createdAt: expect.stringMatching(ISO_RE) },
+          node: {
+            id: stored!.id,
+            type: "device_offline",
+            title: "Kitchen is offline",
+            message: "No report for 60 s",
+            data: { deviceId: "d1" },
+            read: false,
+            readAt: null,
+            createdAt: expect.stringMatching(ISO_RE),
+          },
         },
       ],
       pageInfo: { hasNextPage: false, endCursor: res.data.notifications.edges[0].cursor },
@@ -50,7 +65,12 @@ describe("notify", () => {
 
   it("stores nothing and returns null when the user turned notifications off", async () => {
     const a = await signUp(ctx.base);
-    const off = await gql(ctx.base, `mutation { updateMe(input: { notificationSettings: { enabled: false } }) { notificationSettings { enabled } } }`, {}, a.accessToken);
+    const off = await gql(
+      ctx.base,
+      `mutation { updateMe(input: { notificationSettings: { enabled: false } }) { notificationSettings { enabled } } }`,
+      {},
+      a.accessToken,
+    );
     expect(off.data.updateMe.notificationSettings.enabled).toBe(false);
     expect(await notify(a, 1)).toBeNull();
     const { rows } = await ctx.server.services.pool.query(`SELECT count(*)::int AS n FROM notifications WHERE user_id = $1`, [a.userId]);
@@ -62,7 +82,12 @@ describe("notify", () => {
   it("an empty list, and every operation needs a token", async () => {
     const a = await signUp(ctx.base);
     expect((await list(a)).data.notifications).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null }, unreadCount: 0 });
-    for (const [q, v] of [[LIST, {}], [READ, { id: crypto.randomUUID() }], [READ_ALL, {}], [DELETE, { id: crypto.randomUUID() }]] as const) {
+    for (const [q, v] of [
+      [LIST, {}],
+      [READ, { id: crypto.randomUUID() }],
+      [READ_ALL, {}],
+      [DELETE, { id: crypto.randomUUID() }],
+    ] as const) {
       expect(codeOf(await gql(ctx.base, q, v))).toBe("UNAUTHENTICATED");
     }
   });
@@ -110,9 +135,18 @@ describe("pagination", () => {
     }
     const valid = Buffer.from(first.data.notifications.pageInfo.endCursor, "base64url").toString();
     const forged = (text: string) => Buffer.from(text).toString("base64url");
-    for (const after of ["garbage", "", forged("2026-01-01T00:00:00.000000Z|not-a-uuid"), forged(valid.replace(/^\d{4}-\d{2}-\d{2}/, "2026-02-30")), forged(valid.replace(/\.\d{6}Z/, ".000Z"))]) {
+    for (const after of [
+      "garbage",
+      "",
+      forged("2026-01-01T00:00:00.000000Z|not-a-uuid"),
+      forged(valid.replace(/^\d{4}-\d{2}-\d{2}/, "2026-02-30")),
+      forged(valid.replace(/\.\d{6}Z/, ".000Z")),
+    ]) {
       const res = await list(a, { after });
-      expect(res.errors![0]).toMatchObject({ message: "after is not a cursor of this list; pass a pageInfo.endCursor as it was received", extensions: { code: "BAD_USER_INPUT" } });
+      expect(res.errors![0]).toMatchObject({
+        message: "after is not a cursor of this list; pass a pageInfo.endCursor as it was received",
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     }
   });
 });
@@ -145,7 +179,10 @@ describe("reading and deleting", () => {
     const a = await signUp(ctx.base);
     const n = (await notify(a, 1))!;
     expect((await gql(ctx.base, DELETE, { id: n.id }, a.accessToken)).data).toEqual({ deleteNotification: true });
-    expect((await gql(ctx.base, DELETE, { id: n.id }, a.accessToken)).errors![0]).toMatchObject({ message: "Notification not found", extensions: { code: "NOT_FOUND" } });
+    expect((await gql(ctx.base, DELETE, { id: n.id }, a.accessToken)).errors![0]).toMatchObject({
+      message: "Notification not found",
+      extensions: { code: "NOT_FOUND" },
+    });
     expect(codeOf(await gql(ctx.base, READ, { id: n.id }, a.accessToken))).toBe("NOT_FOUND");
   });
 
@@ -155,7 +192,10 @@ describe("reading and deleting", () => {
     const n = (await notify(a, 1))!;
     for (const id of [n.id, "not-a-uuid", "", crypto.randomUUID()]) {
       for (const q of [READ, DELETE]) {
-        expect((await gql(ctx.base, q, { id }, b.accessToken)).errors![0]).toMatchObject({ message: "Notification not found", extensions: { code: "NOT_FOUND" } });
+        expect((await gql(ctx.base, q, { id }, b.accessToken)).errors![0]).toMatchObject({
+          message: "Notification not found",
+          extensions: { code: "NOT_FOUND" },
+        });
       }
     }
     expect((await gql(ctx.base, READ_ALL, {}, b.accessToken)).data.markAllNotificationsRead).toBe(0);

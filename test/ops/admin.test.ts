@@ -10,7 +10,12 @@ const ctx = useTestServer({ RATE_LIMIT_MAX: "100000" });
 async function admin(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runAdmin(args, { DATABASE_URL: ctx.server.databaseUrl, LOG_LEVEL: "silent" }, (l) => out.push(l), (l) => err.push(l));
+  const code = await runAdmin(
+    args,
+    { DATABASE_URL: ctx.server.databaseUrl, LOG_LEVEL: "silent" },
+    (l) => out.push(l),
+    (l) => err.push(l),
+  );
   return { code, out, err };
 }
 

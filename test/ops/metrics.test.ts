@@ -46,7 +46,12 @@ describe("GET /metrics", () => {
       expect(res.headers.get("ratelimit-limit")).toBeNull();
     }
     const text = await scrape();
-    for (const name of ["process_cpu_user_seconds_total", "process_resident_memory_bytes", "nodejs_eventloop_lag_seconds", "nodejs_eventloop_lag_p99_seconds"]) {
+    for (const name of [
+      "process_cpu_user_seconds_total",
+      "process_resident_memory_bytes",
+      "nodejs_eventloop_lag_seconds",
+      "nodejs_eventloop_lag_p99_seconds",
+    ]) {
       expect(text).toMatch(new RegExp(`^${name} [\\d.e+-]+$`, "m"));
     }
     expect(text).toContain("# TYPE http_request_duration_seconds histogram");
@@ -142,7 +147,12 @@ describe("who may read /metrics", () => {
   });
 
   it("without METRICS_TOKEN: 403 to a request relayed by a proxy, even one on this machine", async () => {
-    const relayed: Array<Record<string, string>> = [{ "x-forwarded-for": "203.0.113.7" }, { "x-forwarded-for": "127.0.0.1" }, { forwarded: "for=127.0.0.1" }, { "x-real-ip": "127.0.0.1" }];
+    const relayed: Array<Record<string, string>> = [
+      { "x-forwarded-for": "203.0.113.7" },
+      { "x-forwarded-for": "127.0.0.1" },
+      { forwarded: "for=127.0.0.1" },
+      { "x-real-ip": "127.0.0.1" },
+    ];
     for (const headers of relayed) {
       const res = await http(open.url, "GET", "/metrics", { headers });
       expect(res.status, JSON.stringify(headers)).toBe(403);

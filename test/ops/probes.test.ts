@@ -36,7 +36,9 @@ describe("GET /health/ready", () => {
 
   it("is 503 with migrations failed while a migration is pending, and ready again once it is applied", async () => {
     const pool = server.services.pool;
-    const { rows } = await pool.query<{ id: number; timestamp: string; name: string }>("SELECT id, timestamp, name FROM migrations ORDER BY timestamp DESC LIMIT 1");
+    const { rows } = await pool.query<{ id: number; timestamp: string; name: string }>(
+      "SELECT id, timestamp, name FROM migrations ORDER BY timestamp DESC LIMIT 1",
+    );
     const last = rows[0]!;
     await pool.query("DELETE FROM migrations WHERE id = $1", [last.id]);
     try {

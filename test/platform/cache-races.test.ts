@@ -46,7 +46,10 @@ describe("one loading cache: a change elsewhere wins over a load in flight", () 
     const first = writer.read(device.id); // reads the row without desired values, then is held
     await held.read;
     // Another process commits a command and its event arrives here: forget.
-    await server.services.pool.query(`UPDATE device_state SET desired = '{"v0":{"value":true,"version":1,"setAt":1,"deliveredAt":null}}', version = version + 1 WHERE device_id = $1`, [device.id]);
+    await server.services.pool.query(
+      `UPDATE device_state SET desired = '{"v0":{"value":true,"version":1,"setAt":1,"deliveredAt":null}}', version = version + 1 WHERE device_id = $1`,
+      [device.id],
+    );
     writer.forget(device.id);
     held.release();
     expect(Object.keys((await first)!.desired)).toEqual([]); // asked before the change
@@ -119,7 +122,11 @@ describe("LoadingCache", () => {
       return new Map(keys.map((k) => [k, `many:${k}`]));
     });
     const single = cache.get("b");
-    expect([...(await many).entries()]).toEqual([["a", "one:a"], ["b", "many:b"], ["c", "many:c"]]);
+    expect([...(await many).entries()]).toEqual([
+      ["a", "one:a"],
+      ["b", "many:b"],
+      ["c", "many:c"],
+    ]);
     expect(await single).toBe("many:b");
     expect(batches).toEqual([["b", "c"]]);
   });

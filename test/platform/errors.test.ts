@@ -34,9 +34,10 @@ describe("a foreign-key race", () => {
     const db = await createTestDatabase();
     const server = await startTestServer({}, db.url);
     try {
-      const error = await server.services.pool
-        .query(`INSERT INTO device_state (device_id) VALUES ('00000000-0000-4000-8000-000000000000')`)
-        .then(() => undefined, (e: unknown) => e);
+      const error = await server.services.pool.query(`INSERT INTO device_state (device_id) VALUES ('00000000-0000-4000-8000-000000000000')`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(notFoundOfForeignKey(error)).toMatchObject({ code: "NOT_FOUND", message: "Device not found" });
       expect(notFoundOfForeignKey(new Error("other"))).toBeUndefined();
     } finally {

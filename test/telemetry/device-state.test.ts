@@ -116,9 +116,7 @@ describe("device state: reported, desired, merged", () => {
     const devices = await Promise.all(Array.from({ length: 40 }, () => createDevice(server, owner)));
     const firmwares = devices.map((d) => new FakeFirmware(server.url, d.id, d.token));
     await Promise.all(firmwares.map((f, i) => f.report({ n: i })));
-    await Promise.all(
-      devices.map(async (d, i) => server.services.state.setDesired((await server.services.directory.findById(d.id))!, { v1: i })),
-    );
+    await Promise.all(devices.map(async (d, i) => server.services.state.setDesired((await server.services.directory.findById(d.id))!, { v1: i })));
     const polled = await Promise.all(firmwares.map((f) => f.poll()));
     polled.forEach((data, i) => expect(data).toMatchObject({ n: i, v1: i }));
   });

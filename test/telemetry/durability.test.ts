@@ -22,7 +22,10 @@ async function hammer(server: TestServer, device: { id: string; token: string },
         body: { device_token: device.token, data: { n: mine } },
       }).catch(() => ({ status: 0, body: undefined }));
       sent.push({ n: mine, status: res.status });
-      if (res.status !== 200) expect(res.status === 503 ? res.body : { detail: "Storage is unavailable; nothing was stored, retry later" }).toEqual({ detail: "Storage is unavailable; nothing was stored, retry later" });
+      if (res.status !== 200)
+        expect(res.status === 503 ? res.body : { detail: "Storage is unavailable; nothing was stored, retry later" }).toEqual({
+          detail: "Storage is unavailable; nothing was stored, retry later",
+        });
       await sleep(5);
     }
   };

@@ -46,15 +46,27 @@ describe("report validation at every depth", () => {
     ["a NUL in a string in an array", `{"o":{"l":["x","\\u0000"]}}`, 'value of key "o.l[1]" contains a NUL character (\\u0000), which cannot be stored'],
     ["a NUL in a nested key", `{"o":{"a\\u0000":1}}`, 'key "o.a\\u0000" contains a NUL character (\\u0000), which cannot be stored'],
     ["a lone surrogate in a top-level string", `{"s":"\\ud800"}`, 'value of key "s" contains a lone surrogate (not valid Unicode), which cannot be stored'],
-    ["a lone surrogate in a nested string", `{"o":{"s":"x\\udc00y"}}`, 'value of key "o.s" contains a lone surrogate (not valid Unicode), which cannot be stored'],
+    [
+      "a lone surrogate in a nested string",
+      `{"o":{"s":"x\\udc00y"}}`,
+      'value of key "o.s" contains a lone surrogate (not valid Unicode), which cannot be stored',
+    ],
     ["a lone surrogate in a nested key", `{"o":{"\\ud800":1}}`, 'key "o.\\ud800" contains a lone surrogate (not valid Unicode), which cannot be stored'],
     ["an array nested 20,000 levels deep", `{"deep":${nested("[", "]", 20_000)}}`, `value of key "deep${SHALLOW}" nests deeper than ${MAX_DEPTH} levels`],
-    ["objects nested 9 levels deep", `{"o":${nested('{"a":', "}", MAX_DEPTH + 1)}}`, `value of key "o${".a".repeat(MAX_DEPTH)}" nests deeper than ${MAX_DEPTH} levels`],
+    [
+      "objects nested 9 levels deep",
+      `{"o":${nested('{"a":', "}", MAX_DEPTH + 1)}}`,
+      `value of key "o${".a".repeat(MAX_DEPTH)}" nests deeper than ${MAX_DEPTH} levels`,
+    ],
     ["a nested long string", `{"o":{"s":"${"x".repeat(60_000)}"}}`, 'value of key "o.s" is longer than 1024 bytes'],
     ["a long nested key", `{"o":{"${"k".repeat(1025)}":1}}`, `key "o.${"k".repeat(38)}…" is longer than 1024 bytes`],
     ["a nested 1e309 (Infinity)", `{"o":{"x":1e309}}`, 'value of key "o.x" is not a finite number'],
     ["a -1e309 in an array", `{"o":[1,-1e309]}`, 'value of key "o[1]" is not a finite number'],
-    ["a nested constructor key", `{"o":{"a":[{"constructor":1}]}}`, 'key "o.a[0].constructor" is not acceptable: __proto__, constructor and prototype are reserved'],
+    [
+      "a nested constructor key",
+      `{"o":{"a":[{"constructor":1}]}}`,
+      'key "o.a[0].constructor" is not acceptable: __proto__, constructor and prototype are reserved',
+    ],
     ["a nested prototype key", `{"o":{"prototype":{}}}`, 'key "o.prototype" is not acceptable: __proto__, constructor and prototype are reserved'],
     ["a top-level constructor key", `{"constructor":1}`, 'key "constructor" is not acceptable: __proto__, constructor and prototype are reserved'],
   ])("refuses %s with 400 naming the key, leaving the state as it was", async (_name, dataJson, detail) => {
@@ -76,7 +88,12 @@ describe("report validation at every depth", () => {
     const account = await signUp(base);
     const mine = await addDevice(base, account);
     const set = (desired: string, variables: Record<string, unknown> = {}) =>
-      gql(base, `mutation ($id: ID!${desired.startsWith("$") ? ", $d: JSONObject!" : ""}) { setDeviceState(deviceId: $id, desired: ${desired}) { desired } }`, { id: mine.id, ...variables }, account.accessToken);
+      gql(
+        base,
+        `mutation ($id: ID!${desired.startsWith("$") ? ", $d: JSONObject!" : ""}) { setDeviceState(deviceId: $id, desired: ${desired}) { desired } }`,
+        { id: mine.id, ...variables },
+        account.accessToken,
+      );
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ["{o: {__proto__: 1}}", {}, /"__proto__".*not (acceptable|allowed)|not (acceptable|allowed).*__proto__/],
       ["{o: [{a: {prototype: 1}}]}", {}, /"(o\[0\]\.a\.)?prototype".*not (acceptable|allowed)/],
@@ -101,10 +118,7 @@ describe("a poisoned report fails only itself", () => {
     // Innocent reports as deep and as long as allowed, with a well-formed surrogate pair.
     const atLimits = (i: number) =>
       `{"n":${i},"a":${nested("[", "]", MAX_DEPTH)},"o":${nested('{"a":', "}", MAX_DEPTH - 1, '{"s":"x"}')},"e":{"s":"\\ud83d\\ude00 ${"é".repeat(500)}"}}`;
-    const results = await Promise.all([
-      ...devices.map((d, i) => rawReport(d, atLimits(i))),
-      rawReport(poisoned, `{"v":2,"o":{"s":"a\\u0000b"}}`),
-    ]);
+    const results = await Promise.all([...devices.map((d, i) => rawReport(d, atLimits(i))), rawReport(poisoned, `{"v":2,"o":{"s":"a\\u0000b"}}`)]);
     expect(results.slice(0, 50).map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(results[3]!.body.data).toEqual(JSON.parse(atLimits(3)));
     expect(results[50]!.status).toBe(400);

@@ -54,7 +54,10 @@ describe("raw points", () => {
 
   it("shows reports posted by firmware, over the last 24 h by default", async () => {
     const d = await addDevice(base, alice);
-    for (const data of [{ temperature: 21.5, label: "a" }, { temperature: 22, label: { nested: [1, 2] } }]) {
+    for (const data of [
+      { temperature: 21.5, label: "a" },
+      { temperature: 22, label: { nested: [1, 2] } },
+    ]) {
       expect((await http(base, "POST", `/devices/${d.id}/telemetry`, { body: { device_token: d.token, data } })).status).toBe(200);
     }
     const temps = await gql(base, Q, { d: d.id, k: "temperature" }, alice.accessToken);
@@ -94,7 +97,9 @@ describe("buckets", () => {
   });
 
   it("first keeps the newest buckets; booleans aggregate as 0/1", async () => {
-    expect((await history({ bucket: "1h", first: 1 })).data.telemetryHistory).toEqual([{ ts: "2026-03-02T00:00:00.000Z", value: 50, min: 50, max: 50, avg: 50, count: 1 }]);
+    expect((await history({ bucket: "1h", first: 1 })).data.telemetryHistory).toEqual([
+      { ts: "2026-03-02T00:00:00.000Z", value: 50, min: 50, max: 50, avg: 50, count: 1 },
+    ]);
     const duty = await history({ k: "on", bucket: "1d" });
     expect(duty.data.telemetryHistory).toEqual([
       { ts: "2026-03-01T00:00:00.000Z", value: 0.6, min: 0, max: 1, avg: 0.6, count: 5 },

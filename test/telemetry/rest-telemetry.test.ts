@@ -15,8 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const v2 = (id: string, body: unknown, headers?: Record<string, string>) =>
-  http(base, "POST", `/devices/${id}/telemetry`, { body, headers });
+const v2 = (id: string, body: unknown, headers?: Record<string, string>) => http(base, "POST", `/devices/${id}/telemetry`, { body, headers });
 
 describe("POST /devices/{id}/telemetry (V2)", () => {
   it("stores the report and answers the current state", async () => {
@@ -29,10 +28,7 @@ describe("POST /devices/{id}/telemetry (V2)", () => {
       data: { v0: 1, v1: 0, temperature: 25.5, humidity: 60 },
       timestamp: expect.stringMatching(ISO_RE),
     });
-    const { rows } = await server.services.pool.query(
-      `SELECT key, num, val FROM telemetry WHERE device_id = $1 ORDER BY key`,
-      [device.id],
-    );
+    const { rows } = await server.services.pool.query(`SELECT key, num, val FROM telemetry WHERE device_id = $1 ORDER BY key`, [device.id]);
     expect(rows).toEqual([
       { key: "humidity", num: 60, val: null },
       { key: "temperature", num: 25.5, val: null },
@@ -46,10 +42,10 @@ describe("POST /devices/{id}/telemetry (V2)", () => {
     const res = await v2(device.id, { device_token: device.token, data });
     expect(res.status).toBe(200);
     expect(res.body.data).toMatchObject(data);
-    const { rows } = await server.services.pool.query(
-      `SELECT key, num, val FROM telemetry WHERE device_id = $1 AND key = ANY($2) ORDER BY key`,
-      [device.id, Object.keys(data)],
-    );
+    const { rows } = await server.services.pool.query(`SELECT key, num, val FROM telemetry WHERE device_id = $1 AND key = ANY($2) ORDER BY key`, [
+      device.id,
+      Object.keys(data),
+    ]);
     expect(rows).toEqual([
       { key: "gps", num: null, val: { lat: 1.5, lon: [2, 3] } },
       { key: "mode", num: null, val: "auto" },
@@ -67,11 +63,7 @@ describe("POST /devices/{id}/telemetry (V2)", () => {
   });
 
   it("refuses a wrong, missing or other device's token with 403", async () => {
-    for (const body of [
-      { device_token: "nope", data: { a: 1 } },
-      { data: { a: 1 } },
-      { device_token: other.token, data: { a: 1 } },
-    ]) {
+    for (const body of [{ device_token: "nope", data: { a: 1 } }, { data: { a: 1 } }, { device_token: other.token, data: { a: 1 } }]) {
       const res = await v2(device.id, body);
       expect(res.status).toBe(403);
       expect(res.body).toEqual({ detail: "Invalid device token" });

@@ -62,11 +62,7 @@ export class AuthResolver {
 
   @Mutation(() => Boolean)
   @RateLimited({ max: 10, windowSeconds: 3600 })
-  resetPassword(
-    @Arg("token", () => String) token: string,
-    @Arg("newPassword", () => String) newPassword: string,
-    @Ctx() ctx: GqlContext,
-  ): Promise<boolean> {
+  resetPassword(@Arg("token", () => String) token: string, @Arg("newPassword", () => String) newPassword: string, @Ctx() ctx: GqlContext): Promise<boolean> {
     return ctx.services.auth.resetPassword(token, newPassword);
   }
 }

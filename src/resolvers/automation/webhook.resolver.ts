@@ -21,11 +21,7 @@ export class WebhookResolver {
 
   @Authorized()
   @Mutation(() => Webhook)
-  updateWebhook(
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdateWebhookInput) input: UpdateWebhookInput,
-    @Ctx() ctx: GqlContext,
-  ): Promise<Webhook> {
+  updateWebhook(@Arg("id", () => ID) id: string, @Arg("input", () => UpdateWebhookInput) input: UpdateWebhookInput, @Ctx() ctx: GqlContext): Promise<Webhook> {
     return ctx.services.webhooks.update(userIdOf(ctx), id, input);
   }
 

@@ -60,7 +60,10 @@ export async function widgetEvents(ctx: GqlContext, dashboardId: string | null |
     for await (const item of merge<Item>(direct, derived)) {
       ctx.loaders.clear(); // values must come from this event's state, not a cached earlier one
       if (item.kind === "widget") {
-        const widget = Object.assign(new Widget(), item.p.widget, { createdAt: new Date(item.p.widget.createdAt), updatedAt: new Date(item.p.widget.updatedAt) });
+        const widget = Object.assign(new Widget(), item.p.widget, {
+          createdAt: new Date(item.p.widget.createdAt),
+          updatedAt: new Date(item.p.widget.updatedAt),
+        });
         yield { dashboardId: item.p.dashboardId, widget, deleted: item.p.deleted };
         continue;
       }

@@ -60,7 +60,9 @@ export class WidgetResolver {
   }
 
   @Authorized()
-  @Mutation(() => Widget, { description: "The app's switch: 0, 1, true or false (\"0\"/\"1\" too) becomes the pin's desired 0/1, picked up on the device's next poll" })
+  @Mutation(() => Widget, {
+    description: 'The app\'s switch: 0, 1, true or false ("0"/"1" too) becomes the pin\'s desired 0/1, picked up on the device\'s next poll',
+  })
   @RateLimited({ max: 120, windowSeconds: 60, by: perUser })
   async setWidgetState(@Arg("id", () => ID) id: string, @Arg("state", () => JSONScalar) state: JsonValue, @Ctx() ctx: GqlContext): Promise<Widget> {
     const command = await ctx.services.widgets.setState(userIdOf(ctx), id, state);
@@ -74,7 +76,10 @@ export class WidgetResolver {
     return widget.deviceId ? deviceLoader(ctx).load(widget.deviceId) : null;
   }
 
-  @FieldResolver(() => JSONScalar, { nullable: true, description: "display widgets: the device's latest reported value of key; led: the pin's merged value (what the device is asked to hold)" })
+  @FieldResolver(() => JSONScalar, {
+    nullable: true,
+    description: "display widgets: the device's latest reported value of key; led: the pin's merged value (what the device is asked to hold)",
+  })
   async value(@Root() widget: Widget, @Ctx() ctx: GqlContext): Promise<JsonValue> {
     if (!widget.deviceId) return null;
     const state = await stateLoader(ctx).load(widget.deviceId);

@@ -36,11 +36,7 @@ export class DeviceResolver {
 
   @Authorized()
   @Mutation(() => Device)
-  updateDevice(
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdateDeviceInput) input: UpdateDeviceInput,
-    @Ctx() ctx: GqlContext,
-  ): Promise<Device> {
+  updateDevice(@Arg("id", () => ID) id: string, @Arg("input", () => UpdateDeviceInput) input: UpdateDeviceInput, @Ctx() ctx: GqlContext): Promise<Device> {
     return ctx.services.devices.update(userIdOf(ctx), id, input);
   }
 

@@ -136,7 +136,11 @@ export class AuthService {
     const user = await this.me(userId);
     if (input.email != null) user.email = checkEmail(input.email);
     if (input.username != null) user.username = checkUsername(input.username);
-    for (const [field, max] of [["fullName", 100], ["phone", 32], ["bio", 500]] as const) {
+    for (const [field, max] of [
+      ["fullName", 100],
+      ["phone", 32],
+      ["bio", 500],
+    ] as const) {
       const value = optionalText(input[field], field, max);
       if (value !== undefined) user[field] = value;
     }

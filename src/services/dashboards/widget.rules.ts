@@ -3,7 +3,20 @@ import { UUID_RE } from "../../platform/ids.js";
 import { badInput } from "../../platform/errors.js";
 
 /** Every widget type the app draws. `led` is the only output (a switch the app controls). */
-export const WIDGET_TYPES = ["card", "gauge", "indicator", "chart", "digital", "thermometer", "tank", "battery", "status", "energy", "led", "connectivity"] as const;
+export const WIDGET_TYPES = [
+  "card",
+  "gauge",
+  "indicator",
+  "chart",
+  "digital",
+  "thermometer",
+  "tank",
+  "battery",
+  "status",
+  "energy",
+  "led",
+  "connectivity",
+] as const;
 const OUTPUT_TYPES: ReadonlySet<string> = new Set(["led"]);
 
 export const MAX_WIDGETS_PER_DASHBOARD = 100;

@@ -200,10 +200,9 @@ export class WidgetService {
   }
 
   private async freePin(m: EntityManager, deviceId: string): Promise<string> {
-    const rows: Array<{ virtual_pin: string }> = await m.query(
-      `SELECT DISTINCT virtual_pin FROM widgets WHERE device_id = $1 AND virtual_pin IS NOT NULL`,
-      [deviceId],
-    );
+    const rows: Array<{ virtual_pin: string }> = await m.query(`SELECT DISTINCT virtual_pin FROM widgets WHERE device_id = $1 AND virtual_pin IS NOT NULL`, [
+      deviceId,
+    ]);
     return lowestFreePin(rows.map((r) => r.virtual_pin));
   }
 }

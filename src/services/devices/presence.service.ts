@@ -68,9 +68,7 @@ export class PresenceService {
 
   /** Writes the contacts seen since the last flush (the timer does it every `flushMs`). */
   tick(): Promise<void> {
-    this.running = this.running
-      .then(() => this.flush())
-      .catch((error: Error) => this.log.warn({ err: error.message }, "presence tick failed"));
+    this.running = this.running.then(() => this.flush()).catch((error: Error) => this.log.warn({ err: error.message }, "presence tick failed"));
     return this.running;
   }
 

@@ -98,7 +98,14 @@ export class NotificationService {
     const stored = toNotification(rows[0]);
     this.bus.publish(Topic.NotificationAdded, {
       userId,
-      notification: { id: stored.id, type: stored.type, title: stored.title, message: stored.message, data: stored.data, createdAt: stored.createdAt.toISOString() },
+      notification: {
+        id: stored.id,
+        type: stored.type,
+        title: stored.title,
+        message: stored.message,
+        data: stored.data,
+        createdAt: stored.createdAt.toISOString(),
+      },
     });
     return stored;
   }

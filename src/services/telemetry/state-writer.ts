@@ -161,11 +161,7 @@ export class StateWriter {
         await this.commitPart(batch.slice(half), retry);
         return;
       }
-      const reason = isDatabaseUnavailable(error)
-        ? unavailable()
-        : refused
-          ? badInput(`the change could not be stored: ${(error as Error).message}`)
-          : error;
+      const reason = isDatabaseUnavailable(error) ? unavailable() : refused ? badInput(`the change could not be stored: ${(error as Error).message}`) : error;
       for (const q of batch) q.reject(reason);
       return;
     }
@@ -239,10 +235,7 @@ export class StateWriter {
       reported_at: Date | null;
       desired: Record<string, DesiredEntry>;
       version: number;
-    }>(
-      `SELECT device_id, reported, reported_ts, reported_at, desired, version FROM device_state WHERE device_id = ANY($1::uuid[])`,
-      [ids],
-    );
+    }>(`SELECT device_id, reported, reported_ts, reported_at, desired, version FROM device_state WHERE device_id = ANY($1::uuid[])`, [ids]);
     return new Map(
       rows.map((r) => [
         r.device_id,

@@ -44,7 +44,13 @@ export class RuleEngine implements RuleCache {
   private queue: Report[] = [];
   private scheduled = false;
 
-  constructor(pool: Pool, bus: EventBus, jobs: JobQueue, private readonly actions: ActionDeps, options: RuleEngineOptions = DEFAULT_RULE_OPTIONS) {
+  constructor(
+    pool: Pool,
+    bus: EventBus,
+    jobs: JobQueue,
+    private readonly actions: ActionDeps,
+    options: RuleEngineOptions = DEFAULT_RULE_OPTIONS,
+  ) {
     this.rules = new LruMap(options.cachedDevices);
     this.firing = new RuleFiring(pool, bus, jobs, actions, options, this.causation, {
       forget: (deviceId) => this.forget(deviceId),

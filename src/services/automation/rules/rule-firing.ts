@@ -210,6 +210,8 @@ export class RuleFiring {
     const rule = toRule(rows[0]);
     const reported = await this.actions.reported(rule.deviceId).catch(() => undefined);
     // Awaited: the job ends after its action, so a shutdown waits for it. Never thrown: a retry would act twice.
-    await (await this.fire(rule, reported?.[rule.key], job.depth, "held", job.since)).action;
+    await (
+      await this.fire(rule, reported?.[rule.key], job.depth, "held", job.since)
+    ).action;
   }
 }

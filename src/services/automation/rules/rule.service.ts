@@ -171,7 +171,8 @@ export class RuleService {
     const columns: ActionColumns = { actionType: action.type, actionParams: {}, targetDeviceId: null, webhookId: null };
     switch (action.type) {
       case RuleActionType.SET_STATE: {
-        if (action.deviceId == null || action.key == null || action.value == null) throw badInput("SET_STATE needs action.deviceId, action.key and action.value");
+        if (action.deviceId == null || action.key == null || action.value == null)
+          throw badInput("SET_STATE needs action.deviceId, action.key and action.value");
         columns.targetDeviceId = (await this.devices.requireOwned(ownerId, action.deviceId)).id;
         // The same checks as a command from the app (key characters, value size).
         const values = validateReportData({ [action.key]: action.value }, this.limits, "action");

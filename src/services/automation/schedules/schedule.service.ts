@@ -34,7 +34,11 @@ export class ScheduleService {
     const found = await this.repo
       .createQueryBuilder("s")
       .distinctOn(["s.widget_id"])
-      .where("s.owner_id = :ownerId AND s.widget_id IN (:...ids) AND s.status = :status", { ownerId, ids: [...new Set(widgetIds)], status: ScheduleStatus.PENDING })
+      .where("s.owner_id = :ownerId AND s.widget_id IN (:...ids) AND s.status = :status", {
+        ownerId,
+        ids: [...new Set(widgetIds)],
+        status: ScheduleStatus.PENDING,
+      })
       .orderBy("s.widget_id")
       .addOrderBy("s.execute_at")
       .addOrderBy("s.id")
@@ -68,7 +72,10 @@ export class ScheduleService {
     const conflict = (status: string) => new AppError("CONFLICT", `only a pending schedule can be cancelled; this one is ${status}`);
     if (schedule.status !== ScheduleStatus.PENDING) throw conflict(schedule.status);
     // Conditional, so a cancellation racing the executor (or another cancel) cannot both win.
-    const result = await this.repo.update({ id: schedule.id, status: ScheduleStatus.PENDING }, { status: ScheduleStatus.CANCELLED, result: "cancelled by the user" });
+    const result = await this.repo.update(
+      { id: schedule.id, status: ScheduleStatus.PENDING },
+      { status: ScheduleStatus.CANCELLED, result: "cancelled by the user" },
+    );
     if (!result.affected) throw conflict("no longer pending");
     // The job would find the row cancelled and do nothing; removing it just keeps the queue clean.
     await this.dataSource.query(`SELECT graphile_worker.remove_job($1)`, [scheduleJobKey(schedule.id)]);

@@ -65,7 +65,11 @@ export class WebhookDeliveryService {
   ) {
     this.log = new DeliveryLog(deps.pool, deps.webhooks);
     this.fanout = new WebhookFanout(deps.pool, deps.log, { task: DELIVER_TASK, jobMaxAttempts: JOB_MAX_ATTEMPTS, cacheMs: options.cacheMs });
-    this.sender = new WebhookSender({ timeoutMs: options.timeoutMs, allow: new AllowList(options.allowedHosts.join(",")), userAgent: `ThingsNXT-Webhooks/${VERSION}` });
+    this.sender = new WebhookSender({
+      timeoutMs: options.timeoutMs,
+      allow: new AllowList(options.allowedHosts.join(",")),
+      userAgent: `ThingsNXT-Webhooks/${VERSION}`,
+    });
     deps.queue.register(DELIVER_TASK, (payload, helpers) => this.deliver(payload, helpers));
     deps.queue.register(PRUNE_TASK, () => this.prune());
   }
@@ -160,10 +164,7 @@ export class WebhookDeliveryService {
     const row = rows[0];
     if (!row || row.status !== WebhookDeliveryStatus.PENDING || row.attempts !== attempt) return; // gone, or done already
     if (!row.active) {
-      await this.deps.pool.query(
-        FAIL_DISABLED,
-        [deliveryId, attempt, "not sent: the webhook is disabled"],
-      );
+      await this.deps.pool.query(FAIL_DISABLED, [deliveryId, attempt, "not sent: the webhook is disabled"]);
       return;
     }
     const secret = await this.secretOf(row);
@@ -181,7 +182,11 @@ export class WebhookDeliveryService {
     const busy = this.sending.get(row.user_id) ?? 0;
     if (busy >= this.perOwner) {
       // The slot goes to other owners; this attempt runs again shortly (same attempt number: not counted).
-      await this.deps.queue.add(DELIVER_TASK, { deliveryId, attempt }, { runAt: new Date(Date.now() + 250 + Math.random() * 500), maxAttempts: JOB_MAX_ATTEMPTS });
+      await this.deps.queue.add(
+        DELIVER_TASK,
+        { deliveryId, attempt },
+        { runAt: new Date(Date.now() + 250 + Math.random() * 500), maxAttempts: JOB_MAX_ATTEMPTS },
+      );
       return;
     }
     this.sending.set(row.user_id, busy + 1);
@@ -222,10 +227,18 @@ export class WebhookDeliveryService {
     const status = result.outcome === "delivered" ? WebhookDeliveryStatus.SUCCEEDED : final ? WebhookDeliveryStatus.FAILED : WebhookDeliveryStatus.PENDING;
     const next = final ? null : new Date(Date.now() + this.delayAfter(made));
     const entry = [{ at: at.toISOString(), statusCode: result.statusCode, durationMs: result.durationMs, error: result.error }];
-    const { rows } = await this.deps.pool.query(
-      RECORD_ATTEMPT,
-      [deliveryId, attempt, status, JSON.stringify(entry), result.statusCode, result.error, result.durationMs, next, DELIVER_TASK, JOB_MAX_ATTEMPTS],
-    );
+    const { rows } = await this.deps.pool.query(RECORD_ATTEMPT, [
+      deliveryId,
+      attempt,
+      status,
+      JSON.stringify(entry),
+      result.statusCode,
+      result.error,
+      result.durationMs,
+      next,
+      DELIVER_TASK,
+      JOB_MAX_ATTEMPTS,
+    ]);
     return rows.length > 0 && status === WebhookDeliveryStatus.FAILED;
   }
 
@@ -242,10 +255,7 @@ export class WebhookDeliveryService {
    */
   private async disableIfFailing(row: DeliveryRow, lastError: string | null): Promise<void> {
     const n = this.options.disableAfter;
-    const { rows } = await this.deps.pool.query<{ user_id: string; url: string }>(
-      DISABLE_IF_FAILING,
-      [row.webhook_id, n],
-    );
+    const { rows } = await this.deps.pool.query<{ user_id: string; url: string }>(DISABLE_IF_FAILING, [row.webhook_id, n]);
     const disabled = rows[0];
     if (!disabled) return;
     this.fanout.forget(disabled.user_id);
@@ -265,10 +275,7 @@ export class WebhookDeliveryService {
     const batch = 5000;
     let deleted = 0;
     try {
-      const { rowCount } = await this.deps.pool.query(
-        PRUNE,
-        [this.options.retentionDays, batch],
-      );
+      const { rowCount } = await this.deps.pool.query(PRUNE, [this.options.retentionDays, batch]);
       deleted = rowCount ?? 0;
     } finally {
       const runAt = new Date(Date.now() + (deleted === batch ? 1000 : 3_600_000));

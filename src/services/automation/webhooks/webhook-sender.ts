@@ -43,15 +43,18 @@ export class WebhookSender {
     "https:": new https.Agent({ keepAlive: true, maxSockets: 50, maxFreeSockets: 10 }),
   };
 
-  constructor(
-    private readonly options: { timeoutMs: number; allow: AllowList; userAgent: string; lookup?: LookupAll },
-  ) {}
+  constructor(private readonly options: { timeoutMs: number; allow: AllowList; userAgent: string; lookup?: LookupAll }) {}
 
   /** Resolves with the outcome; rejects only when `signal` aborts (shutdown): the attempt did not count. */
   async send(rawUrl: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    const result = (outcome: SendResult["outcome"], statusCode: number | null, error: string | null): SendResult => ({ outcome, statusCode, durationMs: elapsed(), error });
+    const result = (outcome: SendResult["outcome"], statusCode: number | null, error: string | null): SendResult => ({
+      outcome,
+      statusCode,
+      durationMs: elapsed(),
+      error,
+    });
     let url: URL;
     try {
       url = new URL(rawUrl);
@@ -104,7 +107,9 @@ export class WebhookSender {
         host: url.host,
         "content-length": String(Buffer.byteLength(body)),
         "user-agent": this.options.userAgent,
-        ...(url.username ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}` } : {}),
+        ...(url.username
+          ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}` }
+          : {}),
       },
       ...(url.protocol === "https:" && !isIP(host) ? { servername: host } : {}),
     };
