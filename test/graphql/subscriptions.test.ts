@@ -3,6 +3,7 @@ import { FakeFirmware } from "../helpers/firmware.js";
 import { addDevice, gql, signUp } from "../helpers/graphql.js";
 import { http, sleep, startTestServer } from "../helpers/server.js";
 import { useTestServer } from "../helpers/fixture.js";
+import { readFrames } from "./clients.js";
 import { connect, subscribe } from "../helpers/ws.js";
 
 const ctx = useTestServer({ RATE_LIMIT_MAX: "100000", OFFLINE_TIMEOUT: "2", LAST_SEEN_FLUSH_SECONDS: "1" });
@@ -139,29 +140,6 @@ describe("notificationAdded", () => {
   });
 });
 
-/** Reads SSE frames from a fetch response until `count` data frames arrived. */
-async function readSse(response: Response, count: number, ms = 3000): Promise<Array<{ event: string; data: any }>> {
-  const reader = response.body!.getReader();
-  const frames: Array<{ event: string; data: any }> = [];
-  let text = "";
-  const deadline = Date.now() + ms;
-  while (frames.length < count && Date.now() < deadline) {
-    const { value, done } = await Promise.race([reader.read(), sleep(deadline - Date.now()).then(() => ({ value: undefined, done: true }))]);
-    if (done) break;
-    text += new TextDecoder().decode(value);
-    let cut;
-    while ((cut = text.indexOf("\n\n")) >= 0) {
-      const block = text.slice(0, cut);
-      text = text.slice(cut + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (data !== undefined && data !== "") frames.push({ event, data: JSON.parse(data) });
-    }
-  }
-  await reader.cancel().catch(() => undefined);
-  return frames;
-}
-
 describe("Server-Sent Events", () => {
   it("serves the subscriptions over graphql-sse with the Bearer token", async () => {
     const d = await addDevice(ctx.base, ctx.alice);
@@ -171,7 +149,7 @@ describe("Server-Sent Events", () => {
       body: JSON.stringify({ query: `subscription ($id: ID) { telemetryUpdated(deviceId: $id) { deviceId data } }`, variables: { id: d.id } }),
     });
     expect(response.status).toBe(200);
-    const frames = readSse(response, 1);
+    const frames = readFrames(response, 3000, 1);
     await sleep(200);
     await post(d, { h: 40 });
     expect((await frames)[0]).toEqual({ event: "next", data: { data: { telemetryUpdated: { deviceId: d.id, data: { h: 40 } } } } });
@@ -193,7 +171,7 @@ describe("Server-Sent Events", () => {
     await ctx.server.services.notifications.notify(a.userId, { type: "info", title: "first", message: "m1" });
     const response = await fetch(`${ctx.base}/notifications/stream`, { headers: { authorization: `Bearer ${a.accessToken}` } });
     expect(response.headers.get("content-type")).toBe("text/event-stream");
-    const frames = readSse(response, 2);
+    const frames = readFrames(response, 3000, 2);
     await sleep(200);
     await ctx.server.services.notifications.notify(a.userId, { type: "device_offline", title: "second", message: "m2", data: { deviceId: "d" } });
     const [initial, next] = await frames;
