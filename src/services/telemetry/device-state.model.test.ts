@@ -4,6 +4,13 @@ import { applyDelivered, applyDesired, applyReport, emptyState, mergedOf, sameVa
 describe("device-state rules", () => {
   const s0 = applyReport(emptyState("d"), { v0: 0, t: 20 }, 1000).next;
 
+  it("keys named like Object.prototype members are plain keys, never pending commands", () => {
+    const { next, confirmed, overridden } = applyReport(s0, { toString: 1, valueOf: "x", hasOwnProperty: true }, 2000);
+    expect([confirmed, overridden]).toEqual([[], []]);
+    expect(next.desired).toEqual({});
+    expect(mergedOf(next)).toEqual({ v0: 0, t: 20, toString: 1, valueOf: "x", hasOwnProperty: true });
+  });
+
   it("merged lays pending commands over reported values", () => {
     const s1 = applyDesired(s0, { v0: 1 }, 2000);
     expect(mergedOf(s1)).toEqual({ v0: 1, t: 20 });

@@ -66,7 +66,8 @@ export function applyReport(state: DeviceStateData, data: Values, now: number): 
     const value = data[key]!;
     reported[key] = value;
     reportedTs[key] = now;
-    const pending = state.desired[key];
+    // Own keys only: a device reporting "toString" or "constructor" has no pending command for it.
+    const pending = Object.hasOwn(state.desired, key) ? state.desired[key] : undefined;
     if (!pending) continue;
     if (sameValue(value, pending.value)) confirmed.push(key);
     else if (pending.deliveredAt !== null) overridden.push(key);

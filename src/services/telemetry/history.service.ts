@@ -28,6 +28,12 @@ const BUCKET_RE = /^(\d{1,4})(s|m|h|d)$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_POINTS = 10_000;
 const MAX_BUCKETS = 10_000;
+/**
+ * Bytes of values in one raw answer (JSON text, plus about 40 per point for its time): points of
+ * large strings or objects would otherwise make an answer of the same GraphQL cost 100 times larger.
+ */
+export const MAX_HISTORY_BYTES = 4 * 1024 * 1024;
+const POINT_OVERHEAD_BYTES = 40;
 
 /** Parses a bucket width such as `1m`, `15m`, `1h`, `1d` into seconds. */
 export function parseBucket(bucket: string): number {
@@ -49,14 +55,22 @@ export class HistoryService {
   async raw(q: HistoryQuery): Promise<RawPoint[]> {
     const { from, to } = rangeOf(q);
     const limit = limitOf(q.limit, MAX_POINTS);
-    const { rows } = await this.pool.query<{ ts: Date; num: number | null; val: JsonValue | null }>(
-      `SELECT ts, num, val FROM (
-         SELECT ts, num, val FROM telemetry
+    // The running size is computed by PostgreSQL, and values past the cap are never sent to us.
+    const { rows } = await this.pool.query<{ ts: Date; num: number | null; val: JsonValue | null; over: boolean }>(
+      `WITH newest AS (
+         SELECT ts, num, val, sum(coalesce(octet_length(val::text), 0) + $7) OVER (ORDER BY ts DESC) AS bytes
+           FROM telemetry
           WHERE device_id = $1 AND key = $2 AND ts >= $3 AND ts < $4
-          ORDER BY ts DESC LIMIT $5) newest
-        ORDER BY ts`,
-      [q.deviceId, q.key, from, to, limit],
+          ORDER BY ts DESC LIMIT $5)
+       SELECT ts, CASE WHEN bytes <= $6 THEN num END AS num, CASE WHEN bytes <= $6 THEN val END AS val, bytes > $6 AS over
+         FROM newest ORDER BY ts`,
+      [q.deviceId, q.key, from, to, limit, MAX_HISTORY_BYTES, POINT_OVERHEAD_BYTES],
     );
+    if (rows.some((r) => r.over)) {
+      throw badInput(
+        `these ${rows.length} points hold more than ${MAX_HISTORY_BYTES / 1024 / 1024} MiB of values: narrow from/to, lower first, or use a bucket`,
+      );
+    }
     return rows.map((r) => ({ ts: r.ts.toISOString(), value: r.val ?? r.num }));
   }
 
