@@ -66,9 +66,14 @@ export function deviceRoutes(app: FastifyInstance, services: Services): void {
   app.get<{ Querystring: { wait?: string } }>("/telemetry/latest", { config: { ...config, openapi: latestStateDoc } }, async (request, reply) => {
     const wait = waitOf(request.query.wait);
     const device = await resolveDevice(services, request);
-    const gone = new AbortController();
-    request.raw.once("close", () => gone.abort());
-    const answer = await ingest.poll(device, wait, gone.signal);
+    let aborted: AbortSignal | undefined;
+    if (wait > 0) {
+      // Only a held poll needs to know that its client left (an AbortController per poll is measurable).
+      const gone = new AbortController();
+      request.raw.once("close", () => gone.abort());
+      aborted = gone.signal;
+    }
+    const answer = await ingest.poll(device, wait, aborted);
     // Advertises the long poll; firmware that does not know the header ignores it.
     reply.header("x-long-poll-max", String(LONG_POLL_MAX_SECONDS));
     return { device_id: answer.deviceId, data: answer.merged, timestamp: answer.reportedAt === null ? null : iso(answer.reportedAt) };
