@@ -53,6 +53,28 @@ function requestId(request: IncomingMessage): string {
   return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : randomUUID();
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
+ * Fastify's JSON parser decodes the body leniently: invalid UTF-8 silently becomes U+FFFD and is stored
+ * as if the device had sent it. This one decodes strictly and refuses such a body with 400, then hands
+ * the text to Fastify's own parser (prototype-poisoning checks included).
+ */
+function installStrictJsonParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(Object.assign(new Error("Request body is not valid UTF-8"), { statusCode: 400 }), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+}
+
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
@@ -80,6 +102,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   // Only JSON bodies: anything else is a 415, as the contract says.
   app.removeContentTypeParser("text/plain");
+  installStrictJsonParser(app);
   const metrics = new Metrics(new Registry(), { bus: services.bus, pool: services.pool, longPollsHeld: () => services.longPoll.waiting });
   metrics.countSockets(app.server, "/graphql");
   app.addHook("onClose", () => metrics.close());

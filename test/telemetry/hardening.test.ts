@@ -77,6 +77,34 @@ describe("report validation at every depth", () => {
     expect(after.body).toEqual(before);
   });
 
+  it("refuses a body that is not valid UTF-8 instead of storing U+FFFD in its place", async () => {
+    // Fastify's own parser would decode 0xFF 0xFE leniently and store the replacement characters.
+    const prefix = Buffer.from(`{"device_token":${JSON.stringify(device.token)},"data":{"s":"a`);
+    for (const bad of [Buffer.from([0xff, 0xfe]), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80])]) {
+      const body = Buffer.concat([prefix, bad, Buffer.from(`b"}}`)]);
+      const rest = await fetch(base + `/devices/${device.id}/telemetry`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      expect({ status: rest.status, body: await rest.json() }).toEqual({ status: 400, body: { detail: "Request body is not valid UTF-8" } });
+      // /graphql answers in its own error shape, with a code.
+      const graphql = await fetch(base + "/graphql", { method: "POST", headers: { "content-type": "application/json" }, body });
+      expect({ status: graphql.status, body: await graphql.json() }).toEqual({
+        status: 400,
+        body: { errors: [{ message: "Request body is not valid UTF-8", extensions: { code: "BAD_REQUEST" } }] },
+      });
+    }
+    expect((await latest(device)).body).toEqual(before);
+    // Valid multi-byte UTF-8 is of course kept as sent.
+    const ok = await fetch(base + `/devices/${device.id}/telemetry`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Buffer.concat([prefix, Buffer.from("é°✓😀"), Buffer.from(`b"}}`)]),
+    });
+    expect(ok.status).toBe(200);
+    expect(((await latest(device)).body as { data: { s: string } }).data.s).toBe("aé°✓😀b");
+    const reset = await rawReport(device, `{"s":null}`);
+    expect(reset.status).toBe(200);
+    before = (await latest(device)).body;
+  });
+
   it("refuses __proto__ keys at any depth: over REST already as JSON, over GraphQL naming the key", async () => {
     // Fastify's body parser refuses __proto__ keys before any route sees them.
     for (const dataJson of [`{"o":{"__proto__":1}}`, `{"__proto__":{"x":1}}`]) {
