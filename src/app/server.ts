@@ -71,7 +71,7 @@ function installStrictJsonParser(app: FastifyInstance): void {
       done(Object.assign(new Error("Request body is not valid UTF-8"), { statusCode: 400 }), undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 }
 
