@@ -16,6 +16,7 @@ import {
   type Pins,
 } from "./protocol.js";
 import { exchange, sleep, type Answer } from "./http.js";
+import { Link, outageReason } from "./link.js";
 
 export type RequestKind = "telemetry" | "poll";
 
@@ -25,6 +26,8 @@ export interface DeviceListener {
   /** `what`: an HTTP status ("503"), "timeout", "network" or "not a state". */
   error?(device: SimDevice, kind: RequestKind, what: string): void;
   command?(device: SimDevice, change: PinChange, source: RequestKind): void;
+  /** The device lost the server (false) or got an answer again (true); once per change. */
+  link?(device: SimDevice, online: boolean): void;
   /** Operator lines; `debug` ones are what the firmware prints only with `debug on`. */
   line?(device: SimDevice, text: string, debug: boolean): void;
 }
@@ -73,6 +76,7 @@ export class SimDevice {
   private reportAfterFirstPoll = true;
   private lastWasReport = false; // the last request sent was a report
   private bootedAt = 0;
+  private readonly link = new Link();
 
   constructor(options: SimDeviceOptions) {
     this.o = {
@@ -103,6 +107,11 @@ export class SimDevice {
 
   get name(): string {
     return this.o.name;
+  }
+
+  /** The last report or poll got no usable answer (no connection, a timeout, a 5xx); health probes do not count. */
+  get offline(): boolean {
+    return this.link.offline;
   }
 
   /** Runs until stop() or a 403; resolves when the last request has settled. */
@@ -191,6 +200,7 @@ export class SimDevice {
       data = stateOf(answer.body);
       if (!data) {
         this.fail(this.poll, "not a state"); // e.g. a captive portal answering 200 with HTML
+        this.lost("answer without a data object");
         this.retryLater(this.poll, "answer without a data object");
         return;
       }
@@ -219,6 +229,8 @@ export class SimDevice {
   /** Handles every outcome but success; true on success. */
   private settle(channel: Channel, answer: Answer, startedAt: number): boolean {
     const outcome = classify(answer.status);
+    if (outcome === "retry") this.lost(outageReason(answer));
+    else this.answered();
     if (outcome === "ok") {
       channel.backoff.reset();
       channel.dueAt = startedAt + channel.intervalMs;
@@ -228,7 +240,7 @@ export class SimDevice {
     this.fail(channel, what);
     switch (outcome) {
       case "retry":
-        this.retryLater(channel, answer.failure ?? `HTTP ${answer.status}`);
+        this.retryLater(channel, answer.reason ?? answer.failure ?? `HTTP ${answer.status}`);
         break;
       case "rate-limited": {
         const seconds = parseRetryAfter(answer.headers.get("retry-after"));
@@ -256,6 +268,20 @@ export class SimDevice {
   private fail(channel: Channel, what: string): void {
     this.counters.failed++;
     if (channel.kind !== "health") this.o.listener.error?.(this, channel.kind, what);
+  }
+
+  private lost(reason: string): void {
+    const line = this.link.lost(reason);
+    if (!line) return;
+    this.o.listener.link?.(this, false);
+    this.say(line, false);
+  }
+
+  private answered(): void {
+    const line = this.link.answered();
+    if (!line) return;
+    this.o.listener.link?.(this, true);
+    this.say(line, false);
   }
 
   private retryLater(channel: Channel, why: string): void {

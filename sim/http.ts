@@ -3,6 +3,8 @@
 export interface Answer {
   status: number; // 0: no answer (network error, timeout, or stopped)
   failure?: "timeout" | "network";
+  /** Why there was no answer, for people: "ECONNREFUSED", "connection closed", "no answer within 10 s". */
+  reason?: string;
   headers: Headers;
   body: unknown; // parsed JSON, undefined when the body is not JSON
 }
@@ -20,9 +22,21 @@ export async function exchange(url: string, timeoutMs: number, stop: AbortSignal
       body = undefined;
     }
     return { status: response.status, headers: response.headers, body };
-  } catch {
-    return { status: 0, failure: timeout.aborted ? "timeout" : "network", headers: new Headers(), body: undefined };
+  } catch (e) {
+    const timedOut = timeout.aborted;
+    const reason = timedOut ? `no answer within ${timeoutMs / 1000} s` : networkReason(e);
+    return { status: 0, failure: timedOut ? "timeout" : "network", reason, headers: new Headers(), body: undefined };
   }
+}
+
+/** fetch says only "fetch failed" (or "terminated"); the reason is in its cause. */
+export function networkReason(e: unknown): string {
+  const cause = (e as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  // undici's name for a socket the server closed mid-request (a restart, a proxy cutting a held poll)
+  if (cause?.code === "UND_ERR_SOCKET") return "connection closed";
+  if (typeof cause?.code === "string") return cause.code; // ECONNREFUSED, ECONNRESET, ENOTFOUND, ...
+  if (typeof cause?.message === "string") return cause.message;
+  return e instanceof Error ? e.message : String(e);
 }
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {

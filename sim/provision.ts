@@ -114,11 +114,19 @@ export interface ProvisionOptions {
   statePath: string;
   login?: string;
   password?: string;
+  /** Sign in even when every device is reused: the caller needs the account (for --dashboard). */
+  signIn?: boolean;
   say(text: string): void;
 }
 
+export interface Provisioned {
+  devices: DeviceRecord[];
+  /** The account's access token; set whenever the run signed in (always with `signIn`). */
+  accessToken?: string;
+}
+
 /** The first `count` devices of this server's entry, creating the missing ones (sim-1 … sim-N). */
-export async function provision(o: ProvisionOptions): Promise<DeviceRecord[]> {
+export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const state = await loadState(o.statePath);
   let entry: ServerEntry | undefined = state.servers[o.url];
   if (entry && o.login && entry.login.toLowerCase() !== o.login.toLowerCase()) {
@@ -126,46 +134,49 @@ export async function provision(o: ProvisionOptions): Promise<DeviceRecord[]> {
     entry = undefined;
   }
   const reused = Math.min(entry?.devices.length ?? 0, o.count);
-  if (entry && reused === o.count) {
-    o.say(`Reusing ${reused} device(s) of ${entry.login} from ${o.statePath}`);
+  const complete = entry !== undefined && reused === o.count;
+  let accessToken: string | undefined;
+  if (!complete || o.signIn) {
+    ({ entry, accessToken } = await account(o, entry, complete ? "set up the dashboard" : "create more"));
+    state.servers[o.url] = entry;
+  }
+  if (complete) {
+    o.say(`Reusing ${reused} device(s) of ${entry!.login} from ${o.statePath}`);
     await saveState(o.statePath, state); // rewrites it 0600 in case someone loosened the mode
-    return entry.devices.slice(0, o.count);
+    return { devices: entry!.devices.slice(0, o.count), accessToken };
   }
+  const owner = entry!;
 
-  let accessToken: string;
-  if (o.login) {
-    accessToken = await signIn(o.url, o.login, o.password ?? "");
-    entry ??= { login: o.login, devices: [] };
-  } else if (entry?.password) {
-    accessToken = await signIn(o.url, entry.login, entry.password);
-  } else if (entry) {
-    throw new ProvisionError(
-      `${o.statePath} holds ${entry.devices.length} device(s) of ${entry.login}; to create more, pass --email ${entry.login} and its password`,
-    );
-  } else {
-    const demo = await registerDemo(o.url);
-    o.say(`Registered demo account: email ${demo.login} password ${demo.password}`);
-    accessToken = demo.accessToken;
-    entry = { login: demo.login, password: demo.password, devices: [] };
-  }
-  state.servers[o.url] = entry;
-
-  const have = new Set(entry.devices.map((d) => d.name));
+  const have = new Set(owner.devices.map((d) => d.name));
   const names = Array.from({ length: o.count }, (_, i) => `sim-${i + 1}`).filter((n) => !have.has(n));
   const fresh: DeviceRecord[] = [];
   try {
-    await createDevices(o.url, accessToken, names, (d) => fresh.push(d));
+    await createDevices(o.url, accessToken!, names, (d) => fresh.push(d));
   } finally {
     // Created in parallel, so they arrive in any order.
     const byName = (a: DeviceRecord, b: DeviceRecord) => Number(a.name.slice(4)) - Number(b.name.slice(4));
     fresh.sort(byName);
-    entry.devices = [...entry.devices, ...fresh].sort(byName);
+    owner.devices = [...owner.devices, ...fresh].sort(byName);
     await saveState(o.statePath, state);
   }
   o.say(
-    `Devices of ${entry.login}: ${reused} reused, ${fresh.length} created` +
+    `Devices of ${owner.login}: ${reused} reused, ${fresh.length} created` +
       (fresh.length > 0 ? ` (e.g. ${fresh[0]!.name} token ${maskToken(fresh[0]!.token)})` : "") +
       `; saved in ${o.statePath} (mode 0600)`,
   );
-  return entry.devices.slice(0, o.count);
+  return { devices: owner.devices.slice(0, o.count), accessToken };
+}
+
+/** Signs in as the given account or the state file's demo account, or registers a fresh demo account. */
+async function account(o: ProvisionOptions, entry: ServerEntry | undefined, purpose: string): Promise<{ entry: ServerEntry; accessToken: string }> {
+  if (o.login) return { entry: entry ?? { login: o.login, devices: [] }, accessToken: await signIn(o.url, o.login, o.password ?? "") };
+  if (entry?.password) return { entry, accessToken: await signIn(o.url, entry.login, entry.password) };
+  if (entry) {
+    throw new ProvisionError(
+      `${o.statePath} holds ${entry.devices.length} device(s) of ${entry.login}; to ${purpose}, pass --email ${entry.login} and its password`,
+    );
+  }
+  const demo = await registerDemo(o.url);
+  o.say(`Registered demo account: email ${demo.login} password ${demo.password}`);
+  return { entry: { login: demo.login, password: demo.password, devices: [] }, accessToken: demo.accessToken };
 }

@@ -1,6 +1,7 @@
-// npm run simulate -- --devices N --interval S [--poll S] [--url URL] [--duration S] [--email E --password P]
+// npm run simulate -- --devices N --interval S [--poll S] [--url URL] [--duration S] [--email E --password P] [--dashboard]
 // A fleet of simulated ESP32s that talk to the server exactly as the firmware does (see sim/device.ts).
 import { parseArgs } from "node:util";
+import { describeDashboard, ensureDashboard } from "./dashboard.js";
 import { SimDevice } from "./device.js";
 import { provision, ProvisionError } from "./provision.js";
 import { Stats } from "./stats.js";
@@ -14,10 +15,15 @@ const USAGE = `Usage: npm run simulate -- [options]
   --email E          sign in as this account (with --password); default: a fresh demo account
   --password P       (or the environment variable SIM_PASSWORD, which other users cannot see in ps)
   --state FILE       devices and their tokens, reused by the next run (default ./sim-devices.json, mode 0600)
+  --dashboard        also make a dashboard "Simulator" for the account: a switch (led) per output pin
+                     v0-v3 and a gauge per sensor of every device; a re-run reuses it, adding only
+                     missing widgets (at most 100 widgets: 14 devices)
   --no-long-poll     ignore X-Long-Poll-Max and poll plainly (firmware before long polling); with long
                      polling a poll is held at most until the next report is due, as on the ESP32
                      (one request at a time)
-  --verbose          also print each device's retries, commands and long-poll changes`;
+  --verbose          also print each device's retries, commands and long-poll changes
+A device that loses the server (no connection, a timeout, a 5xx) prints "offline (...)" once, retries
+with the firmware's backoff (at most 60 s apart) and prints "online again" once it is answered.`;
 
 interface Options {
   devices: number;
@@ -28,6 +34,7 @@ interface Options {
   email?: string;
   password?: string;
   state: string;
+  dashboard: boolean;
   longPoll: boolean;
   verbose: boolean;
 }
@@ -52,6 +59,7 @@ function parseOptions(argv: string[]): Options {
         email: { type: "string" },
         password: { type: "string" },
         state: { type: "string", default: "./sim-devices.json" },
+        dashboard: { type: "boolean", default: false },
         "no-long-poll": { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -90,6 +98,7 @@ function parseOptions(argv: string[]): Options {
     email: values.email,
     password: values.email === undefined ? undefined : password,
     state: values.state,
+    dashboard: values.dashboard,
     longPoll: !values["no-long-poll"],
     verbose: values.verbose,
   };
@@ -119,11 +128,16 @@ async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const printer = new Printer();
   let records;
+  let step = "the devices";
   try {
-    records = await provision({ url: o.url, count: o.devices, statePath: o.state, login: o.email, password: o.password, say: (t) => printer.message(t) });
+    const say = (t: string) => printer.message(t);
+    const account = await provision({ url: o.url, count: o.devices, statePath: o.state, login: o.email, password: o.password, signIn: o.dashboard, say });
+    records = account.devices;
+    step = "the dashboard";
+    if (o.dashboard) say(describeDashboard(await ensureDashboard(o.url, account.accessToken!, records)));
   } catch (e) {
     if (!(e instanceof ProvisionError)) throw e;
-    process.stderr.write(`Cannot set up the devices: ${e.message}\n`);
+    process.stderr.write(`Cannot set up ${step}: ${e.message}\n`);
     process.exit(1);
   }
 
@@ -143,7 +157,7 @@ async function main(): Promise<void> {
         listener: {
           ...stats.listener,
           line: (device, text, debug) => {
-            if (!debug || o.verbose) printer.message(`${device.name}: ${text}`);
+            if (!debug || o.verbose) printer.message(`device ${device.name}: ${text}`);
           },
         },
       }),

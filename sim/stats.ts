@@ -6,6 +6,7 @@ export interface Totals {
   seconds: number;
   devices: number;
   online: number;
+  offline: number;
   longPolling: number;
   stopped: number;
   posts: number;
@@ -21,6 +22,7 @@ export class Stats {
   private readonly longPolling = new Set<string>();
   private readonly errorsByKind = new Map<string, number>();
   private readonly stoppedDevices = new Set<string>();
+  private readonly offlineDevices = new Set<string>();
   private posts = 0;
   private polls = 0;
   private commands = 0;
@@ -64,6 +66,16 @@ export class Stats {
     command: () => {
       this.commands++;
     },
+    link: (device: SimDevice, online: boolean) => {
+      if (online) {
+        this.offlineDevices.delete(device.name);
+      } else {
+        // Not online until its next 2xx, however recent the last one was.
+        this.offlineDevices.add(device.name);
+        this.onlineUntil.delete(device.name);
+        this.longPolling.delete(device.name);
+      }
+    },
   };
 
   totals(): Totals {
@@ -75,6 +87,7 @@ export class Stats {
       seconds: (now - this.startedAt) / 1000,
       devices: this.devices,
       online,
+      offline: this.offlineDevices.size,
       longPolling: this.longPolling.size,
       stopped: this.stoppedDevices.size,
       posts: this.posts,
@@ -110,8 +123,11 @@ export class Stats {
   }
 }
 
-/** Only when there is something to say: ", long polling 5, stopped 1". */
-const more = (t: Totals) => (t.longPolling > 0 ? `, long polling ${t.longPolling}` : "") + (t.stopped > 0 ? `, stopped ${t.stopped}` : "");
+/** Only when there is something to say: ", long polling 5, offline 2, stopped 1". */
+const more = (t: Totals) =>
+  (t.longPolling > 0 ? `, long polling ${t.longPolling}` : "") +
+  (t.offline > 0 ? `, offline ${t.offline}` : "") +
+  (t.stopped > 0 ? `, stopped ${t.stopped}` : "");
 
 /** "0", or "7 (503: 5, timeout: 2)". */
 function errors(t: Totals): string {
