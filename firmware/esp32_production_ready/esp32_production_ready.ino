@@ -11,9 +11,11 @@
 #include <Preferences.h>
 #include <WiFi.h>
 #include <WiFiClientSecure.h>
+#include <esp_random.h>  // esp_random(), in this header since IDF 5
 #include <esp_task_wdt.h>
 #include <soc/soc_caps.h>
 
+#include "src/thingsnxt/chip_temp.h"
 #include "src/thingsnxt/device.h"
 
 namespace {
@@ -164,15 +166,18 @@ class BoardHttp : public tnx::HttpClient {
   tnx::KeyValueStore& store_;
 };
 
-// Readings every ESP32 has. Add your sensors here, e.g. a DHT22:
+// Readings a bare board has (free heap and uptime go out as stats.free_heap and stats.uptime_s).
+// Add your sensors here, e.g. a DHT22:
 //   out.push_back({"temperature", dht.readTemperature()});
 // A failed read (NaN) is dropped by the core instead of breaking the report.
 class BoardSensors : public tnx::Sensors {
  public:
   void read(std::vector<tnx::Reading>& out) override {
     if (WiFi.status() == WL_CONNECTED) out.push_back({"rssi", static_cast<double>(WiFi.RSSI())});
-#if SOC_TEMP_SENSOR_SUPPORTED  // ESP32-S2/S3/C3/C6; the classic ESP32 has no usable sensor in IDF 5
-    out.push_back({"chip_temperature", static_cast<double>(temperatureRead())});
+    // The targets Arduino-ESP32 3.x implements temperatureRead() for: the classic ESP32 (its
+    // undocumented sensor) and the chips with IDF's temperature sensor driver (S2, S3, C3, C6...).
+#if CONFIG_IDF_TARGET_ESP32 || SOC_TEMP_SENSOR_SUPPORTED
+    out.push_back({tnx::kChipTempKey, tnx::chipTempReading(temperatureRead())});
 #endif
   }
 };

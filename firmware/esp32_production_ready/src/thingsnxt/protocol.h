@@ -1,5 +1,5 @@
 #pragma once
-// The device side of the REST contract (shared/contract/rest-compat.md):
+// The device side of the REST compatibility layer (GET /docs on the server; firmware/README.md):
 // URLs, the exact V2 telemetry body, response parsing and status handling.
 #include <cstdint>
 #include <string>

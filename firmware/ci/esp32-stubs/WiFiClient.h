@@ -1,0 +1,4 @@
+#pragma once
+// libraries/WiFi/src/WiFiClient.h, 3.x: WiFiClient is the Network library's NetworkClient.
+#include "NetworkClient.h"
+typedef NetworkClient WiFiClient;
