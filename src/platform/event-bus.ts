@@ -18,6 +18,11 @@ export enum Topic {
   ScheduleRan = "schedule.ran",
   RulesChanged = "rules.changed",
   WidgetChanged = "widget.changed",
+  /**
+   * Events between processes may have been lost (the Redis link was down): every cache must drop
+   * what it holds and every live view re-read. Delivered in each process when its link is back.
+   */
+  BusResynced = "bus.resynced",
 }
 
 /** A widget as plain data (what crosses Redis). */
@@ -63,6 +68,7 @@ export interface Payloads {
   [Topic.DeviceStatusChanged]: { deviceId: string; ownerId: string; status: "online" | "offline"; timestamp: string };
   /** The device's token changed or the device was deleted: caches must forget it. */
   [Topic.DeviceCredentialsChanged]: { deviceId: string };
+  [Topic.BusResynced]: { since: string };
   /** A user's tokens were revoked (logout, password reset, deletion): caches must reload them. */
   [Topic.SessionsChanged]: { userId: string };
   /** A schedule or timer ran (ok) or failed; webhooks listen for schedule_executed. */
@@ -110,6 +116,17 @@ export class EventBus {
     const { client, channel, log } = this.redis;
     this.subscriber = client.duplicate({ lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on("error", (error) => log.warn({ err: error.message }, "redis subscriber"));
+    // While the link is down, other processes' events (and the Redis publish of ours) are lost, so
+    // when it is back every process, this one and the others, drops its caches: see Topic.BusResynced.
+    let lostAt: number | undefined;
+    this.subscriber.on("close", () => (lostAt ??= Date.now()));
+    this.subscriber.on("ready", () => {
+      if (lostAt === undefined) return;
+      const since = new Date(lostAt).toISOString();
+      lostAt = undefined;
+      log.warn({ since }, "redis link back: caches dropped, live views re-read");
+      this.publish(Topic.BusResynced, { since });
+    });
     this.subscriber.on("message", (_channel, raw: string) => {
       let wire: Wire;
       try {

@@ -1,5 +1,6 @@
 import { getGraphQLRateLimiter, type Identity, type Store } from "graphql-rate-limit";
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 import { LruMap } from "toad-cache";
 import { UseMiddleware } from "type-graphql";
 import { AppError } from "../platform/errors.js";
@@ -18,28 +19,47 @@ export class LruStore implements Store {
   }
 }
 
-/** Shared by every process (graphql-rate-limit's RedisStore speaks the old node-redis v3 API). */
+/**
+ * Shared by every process (graphql-rate-limit's RedisStore speaks the old node-redis v3 API). While
+ * Redis cannot be reached the budgets are counted in this process instead: a login must not fail
+ * with INTERNAL_SERVER_ERROR because the counter store is down, and no budget stops applying.
+ */
 export class IoRedisStore implements Store {
+  private readonly local = new LruStore();
+  private warnedAt = 0;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly log?: Logger,
   ) {}
   async setForIdentity(identity: Identity, timestamps: readonly number[], windowMs = 60_000): Promise<void> {
-    await this.redis.set(`${this.prefix}${keyOf(identity)}`, JSON.stringify(timestamps), "PX", windowMs);
+    this.local.setForIdentity(identity, timestamps);
+    await this.redis.set(`${this.prefix}${keyOf(identity)}`, JSON.stringify(timestamps), "PX", windowMs).catch((error: Error) => this.degraded(error));
   }
   async getForIdentity(identity: Identity): Promise<readonly number[]> {
-    const raw = await this.redis.get(`${this.prefix}${keyOf(identity)}`);
-    return raw ? (JSON.parse(raw) as number[]) : [];
+    try {
+      const raw = await this.redis.get(`${this.prefix}${keyOf(identity)}`);
+      return raw ? (JSON.parse(raw) as number[]) : [];
+    } catch (error) {
+      this.degraded(error as Error);
+      return this.local.getForIdentity(identity);
+    }
+  }
+  private degraded(error: Error): void {
+    if (Date.now() - this.warnedAt < 60_000) return;
+    this.warnedAt = Date.now();
+    this.log?.warn({ err: error.message }, "GraphQL budgets counted in this process: Redis unreachable");
   }
 }
 
 export type GqlRateLimiter = ReturnType<typeof getGraphQLRateLimiter>;
 
 /** @param namespace the deployment's, as in its event-bus channel: budgets are not shared across deployments */
-export function createGqlRateLimiter(redis: Redis | undefined, namespace: string): GqlRateLimiter {
+export function createGqlRateLimiter(redis: Redis | undefined, namespace: string, log?: Logger): GqlRateLimiter {
   return getGraphQLRateLimiter({
     identifyContext: (key: { id: string }) => key.id,
-    store: redis ? new IoRedisStore(redis, `thingsnxt:${namespace}:gql-rl:`) : new LruStore(),
+    store: redis ? new IoRedisStore(redis, `thingsnxt:${namespace}:gql-rl:`, log) : new LruStore(),
     // Every rate-limited operation is a mutation, and GraphQL runs a request's mutations one after
     // another, so each alias is read and counted in turn. The batch cache (meant for parallel query
     // fields) would count earlier aliases twice.

@@ -75,6 +75,24 @@ describe("createSchedule and createTimer", () => {
     expect(res.errors![0]!.message).toContain("DateTime must be an ISO 8601 time with a zone");
   });
 
+  it("refuses dates that do not exist instead of rolling them over, and takes 29 February of a leap year", async () => {
+    const { a, led } = await setup();
+    const year = new Date().getUTCFullYear() + 1;
+    for (const at of [
+      `${year}-02-30T10:00:00Z`,
+      `${year}-04-31T10:00:00+02:00`,
+      `${year}-13-01T10:00:00Z`,
+      `${year}-06-01T24:00:00Z`,
+      `${year}-06-01T10:60:00Z`,
+    ]) {
+      const res = await schedule(a, led, 1, at);
+      expect(codeOf(res)).toBe("BAD_USER_INPUT");
+      expect(res.errors![0]!.message).toBe(`DateTime "${at}" is not a real time`);
+    }
+    const leap = [year, year + 1, year + 2, year + 3].find((y) => new Date(Date.UTC(y, 1, 29)).getUTCMonth() === 1)!;
+    if (leap <= year) expect((await schedule(a, led, 1, `${leap}-02-29T10:00:00Z`)).errors).toBeUndefined();
+  });
+
   it.each([0, -5, 86_401])("refuses a timer of %i s", async (d) => {
     const { a, led } = await setup();
     expect((await timer(a, led, 1, d)).errors![0]).toMatchObject({ message: "durationSeconds must be 1 to 86400", extensions: { code: "BAD_USER_INPUT" } });

@@ -33,6 +33,8 @@ export class SessionService implements TokenVerifier {
   ) {
     this.key = new TextEncoder().encode(secret);
     bus.subscribe(Topic.SessionsChanged, ({ userId }) => this.forget(userId));
+    // A logout or reset elsewhere may have been missed: every revocation is read again.
+    bus.subscribe(Topic.BusResynced, () => this.users.clear());
   }
 
   async issue(userId: string): Promise<{ token: string; claims: AccessClaims }> {

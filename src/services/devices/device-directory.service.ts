@@ -48,6 +48,13 @@ export class DeviceDirectory {
     return this.byId.peek(id);
   }
 
+  /** Everything may be stale (events were lost): every entry goes. */
+  forgetAll(): void {
+    this.generation++;
+    this.byToken.clear();
+    this.byId.clear();
+  }
+
   /**
    * The device's token or owner changed, or it is gone. A token look-up in flight may be reading the
    * rotated-out token: every one is dropped, so a request arriving now reads the new row.

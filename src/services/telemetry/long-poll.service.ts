@@ -50,6 +50,13 @@ export class LongPollService {
     return this.state.poll(device);
   }
 
+  /** Every held poll answers now with the current state (after events may have been lost). */
+  wakeAll(): void {
+    const all = [...this.waiters.values()];
+    this.waiters.clear();
+    for (const set of all) for (const wake of set) wake();
+  }
+
   /** Requests waiting right now (for metrics and tests). */
   get waiting(): number {
     let n = 0;

@@ -42,6 +42,8 @@ const MAX_BATCH = 2000;
  * writes other devices' changes; a device is never in two at once, so its changes keep their order.
  */
 const MAX_IN_FLIGHT = 2;
+/** After a commit found the database unavailable, queued changes are refused at once (503) this long. */
+const UNAVAILABLE_HOLD_MS = 1000;
 const MAX_ATTEMPTS = 5;
 
 /**
@@ -60,6 +62,7 @@ export class StateWriter {
   });
   private queue: Queued[] = [];
   private inFlight = 0;
+  private unavailableUntil = 0;
   /** Devices whose changes are in a transaction right now. */
   private readonly busy = new Set<string>();
   private scheduled = false;
@@ -88,6 +91,10 @@ export class StateWriter {
     this.cache.forget(deviceId);
   }
 
+  forgetAll(): void {
+    this.cache.clear();
+  }
+
   private schedule(): void {
     if (this.inFlight >= MAX_IN_FLIGHT || this.scheduled) return;
     this.scheduled = true;
@@ -100,6 +107,7 @@ export class StateWriter {
 
   private async flush(): Promise<void> {
     if (this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
+    if (Date.now() < this.unavailableUntil) return void this.queue.splice(0).forEach((q) => q.reject(unavailable()));
     // Take the queued changes of devices that are not in a transaction now; once one of a device's
     // changes has to wait, its later ones wait too, so each device's changes stay in order.
     const batch: Queued[] = [];
@@ -161,6 +169,7 @@ export class StateWriter {
         await this.commitPart(batch.slice(half), retry);
         return;
       }
+      if (isDatabaseUnavailable(error)) this.unavailableUntil = Date.now() + UNAVAILABLE_HOLD_MS;
       const reason = isDatabaseUnavailable(error) ? unavailable() : refused ? badInput(`the change could not be stored: ${(error as Error).message}`) : error;
       for (const q of batch) q.reject(reason);
       return;

@@ -64,6 +64,10 @@ export class RuleEngine implements RuleCache {
     });
     bus.subscribe(Topic.RulesChanged, ({ deviceId }, { remote }) => remote && this.forget(deviceId));
     bus.subscribe(Topic.DeviceCredentialsChanged, ({ deviceId }) => this.forget(deviceId));
+    bus.subscribe(Topic.BusResynced, () => {
+      this.rules.clear();
+      for (const loading of this.loading.values()) loading.stale = true;
+    });
   }
 
   rulesChanged(deviceIds: readonly string[]): void {
