@@ -13,5 +13,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Tests log nothing unless asked; a failing test prints its own assertions.
     silent: "passed-only",
+    // Servers the tests spawn inherit this: the machine's own broker holds 1883 (MQTT tests pick free ports).
+    env: { MQTT_PORT: "off" },
   },
 });

@@ -6,6 +6,7 @@ import { webhooksModule } from "../services/automation/webhooks/webhooks.module.
 import { dashboardsModule } from "../services/dashboards/dashboards.module.js";
 import { devicesModule } from "../services/devices/devices.module.js";
 import { notificationsModule } from "../services/notifications/notifications.module.js";
+import { mqttModule } from "../services/mqtt/mqtt.module.js";
 import { telemetryModule } from "../services/telemetry/telemetry.module.js";
 
 /**
@@ -21,6 +22,7 @@ export const modules = [
   schedulesModule,
   webhooksModule,
   rulesModule,
+  mqttModule,
 ] as const satisfies ReadonlyArray<FeatureModule<never, unknown>>;
 
 const all = modules as ReadonlyArray<FeatureModule<never, unknown>>;

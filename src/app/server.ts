@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { Server as TlsServer } from "node:tls";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
@@ -17,6 +18,7 @@ import { runMigrationsLocked } from "../platform/db/migrate.js";
 import { startEmbedded, type EmbeddedDatabase } from "../platform/db/embedded.js";
 import { assertPortFree, listenError } from "../platform/listen-check.js";
 import { Metrics } from "../platform/metrics.js";
+import { readTlsPair, reloadTlsPair, warnIfExpiring, type TlsPair } from "../platform/tls.js";
 import { installGraphQL } from "../schema/apollo.js";
 import { ideRoutes } from "../schema/ide.js";
 import { entities, migrations, routes } from "./modules.js";
@@ -28,6 +30,11 @@ export interface RunningServer {
   readonly services: Services;
   /** Base URL, e.g. http://127.0.0.1:8000 */
   readonly url: string;
+  /**
+   * Rereads TLS_CERT_FILE/TLS_KEY_FILE for new connections (main.ts calls it on SIGHUP). False when
+   * TLS is off or the new files are bad (logged; the old certificate stays).
+   */
+  reloadTls(): boolean;
   close(): Promise<void>;
 }
 
@@ -75,9 +82,12 @@ function installStrictJsonParser(app: FastifyInstance): void {
   });
 }
 
-export async function buildApp(services: Services): Promise<FastifyInstance> {
+export async function buildApp(services: Services, tls?: TlsPair): Promise<FastifyInstance> {
   const { config } = services;
+  // With TLS the raw server is an https.Server: HTTPS and WSS on PORT, the same routes and upgrades.
+  const https = tls ? { https: { cert: tls.cert, key: tls.key } } : {};
   const app = Fastify({
+    ...https,
     // Fastify would take any header value as it is; genReqId vets it first (logged as reqId).
     requestIdHeader: false,
     genReqId: requestId,
@@ -103,7 +113,12 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // Only JSON bodies: anything else is a 415, as the contract says.
   app.removeContentTypeParser("text/plain");
   installStrictJsonParser(app);
-  const metrics = new Metrics(new Registry(), { bus: services.bus, pool: services.pool, longPollsHeld: () => services.longPoll.waiting });
+  const metrics = new Metrics(new Registry(), {
+    bus: services.bus,
+    pool: services.pool,
+    longPollsHeld: () => services.longPoll.waiting,
+    mqttSessions: () => services.mqtt?.connected ?? 0,
+  });
   metrics.countSockets(app.server, "/graphql");
   app.addHook("onClose", () => metrics.close());
   app.addHook("onResponse", (request, reply, done) => {
@@ -137,7 +152,11 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   let embedded: EmbeddedDatabase | undefined;
   let dataSource: DataSource | undefined;
   let redis: Redis | undefined;
-  await assertPortFree("PORT", config.host, config.port); // before the slow part: a taken port fails in a second
+  const tls = config.tls ? readTlsPair(config.tls) : undefined; // an unreadable file stops the start naming its setting
+  // Before the slow part: a taken port fails in a second, naming its setting.
+  await assertPortFree("PORT", config.host, config.port);
+  if (config.mqtt.port !== null) await assertPortFree("MQTT_PORT", config.mqtt.host, config.mqtt.port);
+  if (config.mqtt.tlsPort !== null) await assertPortFree("MQTTS_PORT", config.mqtt.host, config.mqtt.tlsPort);
   try {
     let url = config.databaseUrl;
     if (!url) {
@@ -155,19 +174,25 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
     const namespace = new URL(url).pathname.slice(1) || "thingsnxt";
     const services = await createServices(config, dataSource, log, { databaseUrl: url, redis, namespace });
-    const app = await buildApp(services);
+    const app = await buildApp(services, tls);
     await app.listen({ port: config.port, host: config.host }).catch((error: NodeJS.ErrnoException) => {
       throw listenError("PORT", config.host, config.port, error); // taken since the check
     });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-    log.info({ port }, "ThingsNXT listening");
+    log.info({ port, tls: tls ? { fingerprint256: tls.fingerprint256, validTo: tls.validTo.toISOString() } : false }, "ThingsNXT listening");
+    if (tls) warnIfExpiring(tls, log);
     let closing: Promise<void> | undefined;
     return {
       app,
       services,
-      url: `http://${host}:${port}`,
+      url: `${tls ? "https" : "http"}://${host}:${port}`,
+      reloadTls: () => {
+        const https = config.tls ? reloadTlsPair(app.server as unknown as TlsServer, config.tls, log) !== undefined : false;
+        const mqtts = services.mqtt?.reloadTls() ?? false; // MQTTS_PORT shares the pair
+        return https || mqtts;
+      },
       close: () =>
         (closing ??= (async () => {
           // In-flight requests get a grace period to finish their commits; then every connection goes.

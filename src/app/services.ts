@@ -5,7 +5,7 @@ import type { Config } from "../platform/config.js";
 import { poolOf } from "../platform/db/data-source.js";
 import { EventBus } from "../platform/event-bus.js";
 import { JobQueue } from "../platform/jobs.js";
-import { LogMailer, SmtpMailer, type Mailer } from "../platform/mailer.js";
+import { createMailer, type Mailer } from "../platform/mailer.js";
 import type { FeatureModule, PlatformServices, Services } from "../platform/services.js";
 import { createGqlRateLimiter } from "../schema/rate-limit.js";
 import { accountsModule } from "../services/accounts/accounts.module.js";
@@ -15,6 +15,7 @@ import { webhooksModule } from "../services/automation/webhooks/webhooks.module.
 import { dashboardsModule } from "../services/dashboards/dashboards.module.js";
 import { devicesModule } from "../services/devices/devices.module.js";
 import { notificationsModule } from "../services/notifications/notifications.module.js";
+import { mqttModule } from "../services/mqtt/mqtt.module.js";
 import { telemetryModule } from "../services/telemetry/telemetry.module.js";
 import { modules } from "./modules.js";
 
@@ -40,7 +41,7 @@ export async function createServices(
   bus.onError((error) => log.error({ err: error }, "event subscriber failed"));
   await bus.connect();
   const jobs = new JobQueue(options.databaseUrl, log, { pollIntervalMs: config.jobPollMs, concurrency: 5 });
-  const mailer: Mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new LogMailer(log);
+  const mailer: Mailer = createMailer(config.smtpUrl, config.mailFrom, log);
   const platform: PlatformServices = { config, log, dataSource, pool, redis, namespace, bus, jobs, mailer };
 
   const accounts = await accountsModule.create(platform);
@@ -51,7 +52,8 @@ export async function createServices(
   const schedules = await schedulesModule.create({ ...platform, ...dashboards, ...notifications });
   const webhooks = await webhooksModule.create({ ...platform, ...devices, ...notifications });
   const rules = await rulesModule.create({ ...platform, ...devices, ...telemetry, ...notifications, ...webhooks });
-  const provided = { ...accounts, ...devices, ...telemetry, ...dashboards, ...notifications, ...schedules, ...webhooks, ...rules };
+  const mqtt = await mqttModule.create({ ...platform, ...devices, ...telemetry });
+  const provided = { ...accounts, ...devices, ...telemetry, ...dashboards, ...notifications, ...schedules, ...webhooks, ...rules, ...mqtt };
 
   await jobs.start();
   const lifecycle = modules as unknown as ReadonlyArray<FeatureModule<never, typeof provided>>;
@@ -59,7 +61,7 @@ export async function createServices(
   return {
     ...platform,
     ...provided,
-    gqlRateLimiter: createGqlRateLimiter(redis, namespace),
+    gqlRateLimiter: createGqlRateLimiter(redis, namespace, log),
     stop: async () => {
       for (const module of [...lifecycle].reverse()) await module.stop?.(provided);
       await jobs.stop();

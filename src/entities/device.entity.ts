@@ -40,4 +40,16 @@ export class Device extends BaseEntity {
   @Field(() => DateTimeScalar, { nullable: true })
   @Column({ type: "timestamptz", name: "last_seen_at", nullable: true })
   lastSeenAt: Date | null;
+
+  /** Transport of the last contact (Device.connection shows it). */
+  @Column({ type: "text", default: "http" })
+  transport: "http" | "mqtt";
+
+  /** Start of the current online period (or of the held MQTT session); null while offline. */
+  @Column({ type: "timestamptz", name: "connected_since", nullable: true })
+  connectedSince: Date | null;
+
+  /** The MQTT session holding the device; null for HTTP devices. */
+  @Column({ type: "uuid", name: "connection_id", nullable: true })
+  connectionId: string | null;
 }

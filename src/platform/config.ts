@@ -34,8 +34,10 @@ export interface Config {
   readonly refreshTokenTtlSeconds: number;
   /** Key (32+ chars) that encrypts webhook secrets at rest; unset: generated and kept in the database. */
   readonly secretKey: string | undefined;
-  /** smtp:// or smtps:// URL; unset: mails are written to the log (development). */
+  /** smtp:// or smtps:// URL; `log:` prints every mail, body included, to the log; unset: mails are dropped (recipient and subject logged). */
   readonly smtpUrl: string | undefined;
+  /** TLS_CERT_FILE/TLS_KEY_FILE (PEM): the HTTP server serves HTTPS and WSS; reloaded on SIGHUP. Unset: plain HTTP. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly mailFrom: string;
   /** Link sent in password-reset mails; the token is appended. */
   readonly passwordResetUrl: string;
@@ -59,6 +61,20 @@ export interface Config {
     readonly cacheMs: number;
     /** Finished deliveries older than this are deleted from the log. */
     readonly retentionDays: number;
+  };
+  /** The MQTT device endpoint (docs/mqtt.md). */
+  readonly mqtt: {
+    /** Port of the built-in device endpoint; null: off (MQTT_PORT=off, or MQTT_URL set). */
+    readonly port: number | null;
+    readonly host: string;
+    /** Port of the endpoint over TLS (the TLS_CERT_FILE/TLS_KEY_FILE certificate, or MQTT_TLS_*); null: off. */
+    readonly tlsPort: number | null;
+    /** Topics are `<prefix>/device/<id>/...`. */
+    readonly topicPrefix: string;
+    /** An external broker to bind to instead of listening (mqtt:// or mqtts://). */
+    readonly url: string | undefined;
+    /** Keep-alive a client gets when it asks for none or for more (seconds); the session ends after 1.5 times it. */
+    readonly maxKeepAliveSeconds: number;
   };
   readonly limits: {
     /** Live subscriptions per graphql-ws socket, and per user across sockets and SSE streams of a process. */
@@ -164,6 +180,46 @@ function checkPorts(config: Config): void {
   }
 }
 
+function portOrOff(env: Env, name: string, fallback: number | null): number | null {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === "off") return null;
+  if (raw === undefined || raw === "") return fallback;
+  return int(env, name, 0, 0, 65535);
+}
+
+function mqttConfig(env: Env): Config["mqtt"] {
+  const brokerUrl = url(env, "MQTT_URL", ["mqtt:", "mqtts:", "ws:", "wss:"]);
+  const prefix = env.MQTT_TOPIC_PREFIX?.trim() || "thingsnxt";
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(prefix)) {
+    throw new ConfigError(`MQTT_TOPIC_PREFIX must be topic levels of letters, digits, "_", "-" and "." separated by "/", got "${prefix}"`);
+  }
+  const port = portOrOff(env, "MQTT_PORT", 1883);
+  const tlsPort = portOrOff(env, "MQTTS_PORT", null);
+  if (brokerUrl && isSet(env, "MQTT_PORT") && port !== null) {
+    throw new ConfigError("MQTT_URL and MQTT_PORT are both set: with an external broker the server does not listen itself; unset MQTT_PORT or set it to off");
+  }
+  return {
+    port: brokerUrl ? null : port,
+    host: env.MQTT_HOST?.trim() || env.HOST?.trim() || "0.0.0.0",
+    tlsPort: brokerUrl ? null : tlsPort,
+    topicPrefix: prefix,
+    url: brokerUrl,
+    maxKeepAliveSeconds: int(env, "MQTT_MAX_KEEPALIVE_SECONDS", 300, 5, 3600), // 5 min
+  };
+}
+
+/** Both or neither; whether the files can be read is checked when the server starts (src/platform/tls.ts). */
+function tlsFiles(env: Env): Config["tls"] {
+  const certFile = env.TLS_CERT_FILE?.trim() || undefined;
+  const keyFile = env.TLS_KEY_FILE?.trim() || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) {
+    const [given, missing] = certFile ? ["TLS_CERT_FILE", "TLS_KEY_FILE"] : ["TLS_KEY_FILE", "TLS_CERT_FILE"];
+    throw new ConfigError(`${given} is set but ${missing} is not: HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE (or neither, for plain HTTP)`);
+  }
+  return { certFile, keyFile };
+}
+
 function secret(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
@@ -197,7 +253,8 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlSeconds: int(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400), // 15 min
     refreshTokenTtlSeconds: int(env, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365) * 86_400, // 30 days
     secretKey: secret(env, "SECRET_KEY"),
-    smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
+    smtpUrl: env.SMTP_URL?.trim() === "log:" ? "log:" : url(env, "SMTP_URL", ["smtp:", "smtps:"]), // log: prints mails
+    tls: tlsFiles(env),
     mailFrom: env.MAIL_FROM?.trim() || "ThingsNXT <no-reply@localhost>",
     passwordResetUrl: url(env, "PASSWORD_RESET_URL", ["http:", "https:"]) ?? "http://localhost:8000/reset-password?token=",
     metricsToken: token(env, "METRICS_TOKEN"),
@@ -211,6 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
       cacheMs: int(env, "WEBHOOK_CACHE_MS", 1000, 0, 60_000), // 1 s
       retentionDays: int(env, "WEBHOOK_LOG_RETENTION_DAYS", 7, 1, 3650),
     },
+    mqtt: mqttConfig(env),
     limits: {
       subscriptionsPerSocket: int(env, "SUBSCRIPTIONS_PER_SOCKET", 100, 1, 100_000),
       subscriptionsPerUser: int(env, "SUBSCRIPTIONS_PER_USER", 500, 1, 1_000_000),
@@ -223,5 +281,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
   };
   checkPorts(config);
+  if (config.mqtt.tlsPort !== null && !config.tls) throw new ConfigError("MQTTS_PORT needs a certificate: set TLS_CERT_FILE and TLS_KEY_FILE");
   return Object.freeze(config);
 }

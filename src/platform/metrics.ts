@@ -9,6 +9,8 @@ export interface MetricSources {
   readonly pool: Pool;
   /** Long polls held right now. */
   readonly longPollsHeld: () => number;
+  /** MQTT device sessions of this process. */
+  readonly mqttSessions?: () => number;
 }
 
 /** A scrape must answer even when the database hangs; a gauge it could not read shows NaN. */
@@ -91,6 +93,14 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.longPollsHeld());
+      },
+    });
+    new Gauge({
+      name: "thingsnxt_mqtt_sessions",
+      help: "Devices connected to this process's MQTT endpoint.",
+      registers,
+      collect() {
+        this.set(sources.mqttSessions?.() ?? 0);
       },
     });
     this.sockets = new Gauge({ name: "thingsnxt_graphql_ws_sockets", help: "WebSocket connections open on /graphql in this process.", registers });

@@ -41,6 +41,8 @@ export async function startTestServer(env: Record<string, string> = {}, database
     LOG_LEVEL: "silent",
     // Budgets of login, register, ... are tested on their own; elsewhere they would only get in the way.
     GRAPHQL_RATE_LIMIT_FACTOR: "1000",
+    // The machine's own broker has 1883; the MQTT tests ask for a free port (MQTT_PORT=0).
+    MQTT_PORT: "off",
     DATABASE_URL: databaseUrl ?? db!.url,
     ...env,
   });

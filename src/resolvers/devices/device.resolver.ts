@@ -1,7 +1,7 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
-import { Device } from "../../entities/device.entity.js";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Device, DeviceStatus } from "../../entities/device.entity.js";
 import { loaderOf, userIdOf, type GqlContext } from "../../schema/context.js";
-import { CreateDeviceInput, DeviceWithToken, UpdateDeviceInput } from "./device.inputs.js";
+import { CreateDeviceInput, DeviceConnection, DeviceTransport, DeviceWithToken, UpdateDeviceInput } from "./device.inputs.js";
 
 /** Devices by id, only the caller's: another user's id loads as null. */
 export function deviceLoader(ctx: GqlContext) {
@@ -14,6 +14,16 @@ export function deviceLoader(ctx: GqlContext) {
 
 @Resolver(() => Device)
 export class DeviceResolver {
+  @FieldResolver(() => DeviceConnection)
+  connection(@Root() device: Device): DeviceConnection {
+    const connected = device.status === DeviceStatus.ONLINE;
+    return {
+      transport: device.transport === "mqtt" ? DeviceTransport.MQTT : DeviceTransport.HTTP,
+      connected,
+      since: connected ? device.connectedSince : null,
+    };
+  }
+
   @Authorized()
   @Query(() => [Device])
   devices(@Ctx() ctx: GqlContext): Promise<Device[]> {

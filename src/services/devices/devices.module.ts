@@ -1,4 +1,5 @@
 import { Device } from "../../entities/device.entity.js";
+import { DeviceConnections1764250000007 } from "../../entities/migrations/1764250000007-device-connections.js";
 import { Topic } from "../../platform/event-bus.js";
 import { defineModule, type PlatformServices } from "../../platform/services.js";
 import { DeviceEventsResolver } from "../../resolvers/devices/device-events.resolver.js";
@@ -21,13 +22,14 @@ declare module "../../platform/services.js" {
 export const devicesModule = defineModule({
   name: "devices",
   entities: [Device],
-  migrations: [],
+  migrations: [DeviceConnections1764250000007],
   resolvers: [DeviceResolver, DeviceEventsResolver],
   routes: [],
   create({ pool, bus, log, jobs, config, dataSource }: PlatformServices): DevicesServices {
     const directory = new DeviceDirectory(pool);
     const presence = new PresenceService(pool, directory, bus, log, jobs, { offlineMs: config.offlineTimeoutMs, flushMs: config.lastSeenFlushMs });
     bus.subscribe(Topic.DeviceCredentialsChanged, ({ deviceId }) => directory.forget(deviceId));
+    bus.subscribe(Topic.BusResynced, () => directory.forgetAll());
     bus.subscribe(Topic.DeviceStatusChanged, ({ deviceId, status }, { remote }) => {
       const cached = remote ? directory.peek(deviceId) : undefined;
       if (cached) cached.status = status;

@@ -6,6 +6,9 @@ import { Topic, type EventBus } from "../../platform/event-bus.js";
 
 const SWEEP_TASK = "presence.sweep";
 
+/** How a device reaches the server. */
+export type Transport = "http" | "mqtt";
+
 /**
  * Online/offline status. A contact (report or poll) is noted in memory and flushed in batches every
  * `flushMs`, so a poll costs no write; only a status transition is written at once. The offline
@@ -55,11 +58,12 @@ export class PresenceService {
     await this.flush().catch((error) => this.log.warn({ err: (error as Error).message }, "last-seen flush at shutdown failed"));
   }
 
-  touch(device: DeviceInfo, at = Date.now()): void {
+  /** A contact: a report, a poll, or (for a held connection) proof that the session is alive. */
+  touch(device: DeviceInfo, at = Date.now(), transport: Transport = "http"): void {
     this.pending.set(device.id, at);
     if (device.status !== "online") {
       device.status = "online"; // at most one transition write in flight per device
-      this.markOnline(device, at).catch((error) => {
+      this.markOnline(device, at, transport).catch((error) => {
         device.status = "offline"; // the next contact tries again
         this.log.warn({ err: error, deviceId: device.id }, "could not mark device online");
       });
@@ -72,21 +76,74 @@ export class PresenceService {
     return this.running;
   }
 
-  private async markOnline(device: DeviceInfo, at: number): Promise<void> {
+  private async markOnline(device: DeviceInfo, at: number, transport: Transport): Promise<void> {
     const { rows } = await this.pool.query<{ owner_id: string }>(
-      `UPDATE devices SET status = 'online', last_seen_at = greatest(last_seen_at, to_timestamp($2 / 1000.0))
+      `UPDATE devices SET status = 'online', last_seen_at = greatest(last_seen_at, to_timestamp($2 / 1000.0)),
+              transport = $3, connected_since = to_timestamp($2 / 1000.0),
+              connection_id = CASE WHEN $3 = 'mqtt' THEN connection_id END
         WHERE id = $1 AND status = 'offline' RETURNING owner_id`,
-      [device.id, at],
+      [device.id, at, transport],
     );
-    const row = rows[0];
-    if (row) {
-      this.bus.publish(Topic.DeviceStatusChanged, {
-        deviceId: device.id,
-        ownerId: row.owner_id,
-        status: "online",
-        timestamp: new Date(at).toISOString(),
-      });
+    if (rows[0]) this.publishStatus(device.id, rows[0].owner_id, "online", at);
+  }
+
+  /**
+   * A held connection (an MQTT session) opened: the device is online from now on, whatever it was,
+   * and the session is recorded as the one holding it.
+   */
+  async connect(device: DeviceInfo, connectionId: string, at = Date.now()): Promise<void> {
+    device.status = "online";
+    this.pending.set(device.id, at);
+    const { rows } = await this.pool.query<{ owner_id: string; was: string }>(
+      `WITH prev AS (SELECT id, status FROM devices WHERE id = $1 FOR UPDATE)
+       UPDATE devices d SET status = 'online', transport = 'mqtt', connection_id = $2,
+              connected_since = to_timestamp($3 / 1000.0), last_seen_at = greatest(d.last_seen_at, to_timestamp($3 / 1000.0))
+         FROM prev WHERE d.id = prev.id RETURNING d.owner_id, prev.status AS was`,
+      [device.id, connectionId, at],
+    );
+    if (rows[0]?.was === "offline") this.publishStatus(device.id, rows[0].owner_id, "online", at);
+  }
+
+  /**
+   * A held connection ended (closed, or its keep-alive ran out): the device is offline at once,
+   * unless another session took it over meanwhile (then the row names that one).
+   */
+  async disconnect(device: DeviceInfo, connectionId: string, at = Date.now()): Promise<void> {
+    const { rows } = await this.pool.query<{ owner_id: string; was: string }>(
+      `WITH prev AS (SELECT id, status FROM devices WHERE id = $1 AND connection_id = $2 FOR UPDATE)
+       UPDATE devices d SET status = 'offline', connection_id = NULL, connected_since = NULL,
+              last_seen_at = greatest(d.last_seen_at, to_timestamp($3 / 1000.0))
+         FROM prev WHERE d.id = prev.id RETURNING d.owner_id, prev.status AS was`,
+      [device.id, connectionId, at],
+    );
+    if (!rows[0]) return;
+    device.status = "offline";
+    this.pending.delete(device.id);
+    if (rows[0].was === "online") this.publishStatus(device.id, rows[0].owner_id, "offline", at);
+  }
+
+  /** Many held connections ended at once (server shutdown): one write, then one event per device that went offline. */
+  async disconnectMany(sessions: ReadonlyArray<{ device: DeviceInfo; connectionId: string }>, at = Date.now()): Promise<void> {
+    if (sessions.length === 0) return;
+    const { rows } = await this.pool.query<{ id: string; owner_id: string; was: string }>(
+      `WITH prev AS (
+         SELECT d.id, d.status FROM devices d JOIN unnest($1::uuid[], $2::uuid[]) AS x(id, conn) ON d.id = x.id AND d.connection_id = x.conn FOR UPDATE OF d)
+       UPDATE devices d SET status = 'offline', connection_id = NULL, connected_since = NULL,
+              last_seen_at = greatest(d.last_seen_at, to_timestamp($3 / 1000.0))
+         FROM prev WHERE d.id = prev.id RETURNING d.id, d.owner_id, prev.status AS was`,
+      [sessions.map((s) => s.device.id), sessions.map((s) => s.connectionId), at],
+    );
+    const byId = new Map(sessions.map((s) => [s.device.id, s.device]));
+    for (const row of rows) {
+      const device = byId.get(row.id);
+      if (device) device.status = "offline";
+      this.pending.delete(row.id);
+      if (row.was === "online") this.publishStatus(row.id, row.owner_id, "offline", at);
     }
+  }
+
+  private publishStatus(deviceId: string, ownerId: string, status: "online" | "offline", at: number): void {
+    this.bus.publish(Topic.DeviceStatusChanged, { deviceId, ownerId, status, timestamp: new Date(at).toISOString() });
   }
 
   private async flush(): Promise<void> {
@@ -110,7 +167,7 @@ export class PresenceService {
     // Other processes write their contacts every flushMs: give them that long before calling silence.
     const cutoff = Date.now() - this.options.offlineMs - this.options.flushMs;
     const { rows } = await this.pool.query<{ id: string; owner_id: string }>(
-      `UPDATE devices SET status = 'offline'
+      `UPDATE devices SET status = 'offline', connected_since = NULL
         WHERE status = 'online' AND (last_seen_at IS NULL OR last_seen_at < to_timestamp($1 / 1000.0))
           AND id <> ALL($2::uuid[])
         RETURNING id, owner_id`,

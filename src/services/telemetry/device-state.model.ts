@@ -102,13 +102,19 @@ export function hasUndelivered(state: DeviceStateData): boolean {
   return false;
 }
 
-/** The device fetched the merged state: every pending command in it has now been delivered. */
-export function applyDelivered(state: DeviceStateData, now: number): DeviceStateData | null {
-  if (!hasUndelivered(state)) return null;
+/**
+ * The device fetched the merged state: every pending command in it has now been delivered. With
+ * `upToVersion` (a state message the device acknowledged), only the commands that message carried.
+ */
+export function applyDelivered(state: DeviceStateData, now: number, upToVersion = Number.POSITIVE_INFINITY): DeviceStateData | null {
+  let changed = false;
   const desired: Record<string, DesiredEntry> = {};
   for (const key in state.desired) {
     const entry = state.desired[key]!;
-    desired[key] = entry.deliveredAt === null ? { ...entry, deliveredAt: now } : entry;
+    const deliver = entry.deliveredAt === null && entry.version <= upToVersion;
+    changed ||= deliver;
+    desired[key] = deliver ? { ...entry, deliveredAt: now } : entry;
   }
+  if (!changed) return null;
   return { ...state, desired, version: state.version + 1 };
 }

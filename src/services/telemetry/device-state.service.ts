@@ -118,7 +118,26 @@ export class DeviceStateService {
     return state;
   }
 
+  /**
+   * A device acknowledged a state message of `version` (an MQTT PUBACK): the commands it carried
+   * count as delivered, the ones given after it do not.
+   */
+  async delivered(device: DeviceInfo, version: number, at = Date.now()): Promise<void> {
+    await this.writer.submit<null>({
+      deviceId: device.id,
+      run: (current) => {
+        const next = applyDelivered(current, at, version);
+        return next ? { next, result: null } : null;
+      },
+    });
+  }
+
   forget(deviceId: string): void {
     this.writer.forget(deviceId);
+  }
+
+  /** Events were lost: every cached state is read again from the database. */
+  forgetAll(): void {
+    this.writer.forgetAll();
   }
 }

@@ -1,6 +1,6 @@
 import { badInput, invalidDeviceToken, notFound } from "../../platform/errors.js";
 import type { DeviceDirectory, DeviceInfo } from "../devices/device-directory.service.js";
-import type { PresenceService } from "../devices/presence.service.js";
+import type { PresenceService, Transport } from "../devices/presence.service.js";
 import { mergedOf, type Values } from "./device-state.model.js";
 import type { DeviceStateService } from "./device-state.service.js";
 import { LONG_POLL_MAX_SECONDS, type LongPollService } from "./long-poll.service.js";
@@ -53,13 +53,18 @@ export class IngestService {
     return device;
   }
 
+  /** Whether the device still exists with the token it authenticated with (for held sessions). */
+  async stillValid(device: DeviceInfo): Promise<boolean> {
+    return (await this.directory.findById(device.id))?.tokenHash === device.tokenHash;
+  }
+
   /** Validates and stores a report durably; resolves once it is committed. */
-  async report(device: DeviceInfo | undefined, data: unknown): Promise<ReportReceipt> {
+  async report(device: DeviceInfo | undefined, data: unknown, transport: Transport = "http"): Promise<ReportReceipt> {
     if (!device) throw invalidDeviceToken();
     const values = validateReportData(data, this.limits);
     const at = Date.now();
     const state = await this.state.report(device, values, at);
-    this.presence.touch(device, at);
+    this.presence.touch(device, at, transport);
     return { deviceId: device.id, merged: mergedOf(state), at };
   }
 

@@ -39,6 +39,11 @@ export const telemetryModule = defineModule({
     // Another process changed a device: our cached copy is behind; the next read reloads it.
     bus.subscribe(Topic.DeviceStateChanged, ({ deviceId }, { remote }) => remote && state.forget(deviceId));
     const longPoll = new LongPollService(state, bus);
+    // Events may have been lost while the Redis link was down: caches go, held polls re-read now.
+    bus.subscribe(Topic.BusResynced, () => {
+      state.forgetAll();
+      longPoll.wakeAll();
+    });
     return {
       state,
       control: new ControlService(devices, directory, state, config.limits),
