@@ -67,6 +67,10 @@ export function serviceRoutes(app: FastifyInstance, services: Services): void {
   app.get("/health/live", { config: { ...config, openapi: liveDoc } }, async () => ({ status: "alive" }));
 
   app.get("/health/ready", { config: { ...config, openapi: readyDoc } }, async (_request, reply) => {
+    if (services.lifecycle.drainingSince !== undefined) {
+      reply.status(503);
+      return { status: "draining", since: new Date(services.lifecycle.drainingSince).toISOString() };
+    }
     const checks = await readiness(services);
     const ready = Object.values(checks).every((check) => check !== "failed");
     reply.status(ready ? 200 : 503);

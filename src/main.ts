@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const server = await startServer(config, log);
   const shutdown = (signal: string) => {
     log.info({ signal }, "shutting down");
-    const force = setTimeout(() => process.exit(1), 15_000);
+    const force = setTimeout(() => process.exit(1), 15_000 + config.shutdownGraceMs);
     force.unref();
     server.close().then(
       () => process.exit(0),

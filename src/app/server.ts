@@ -195,7 +195,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       },
       close: () =>
         (closing ??= (async () => {
-          // In-flight requests get a grace period to finish their commits; then every connection goes.
+          // Draining: readiness fails at once (a load balancer stops sending), held long polls are
+          // answered with the current state, and SHUTDOWN_GRACE_SECONDS later new connections are
+          // refused. In-flight requests then get 3 s to finish their commits; then every connection goes.
+          services.lifecycle.drainingSince = Date.now();
+          services.longPoll.drain();
+          if (config.shutdownGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
           const force = setTimeout(() => app.server.closeAllConnections(), 3000);
           await app.close();
           clearTimeout(force);

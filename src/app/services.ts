@@ -42,7 +42,7 @@ export async function createServices(
   await bus.connect();
   const jobs = new JobQueue(options.databaseUrl, log, { pollIntervalMs: config.jobPollMs, concurrency: 5 });
   const mailer: Mailer = createMailer(config.smtpUrl, config.mailFrom, log);
-  const platform: PlatformServices = { config, log, dataSource, pool, redis, namespace, bus, jobs, mailer };
+  const platform: PlatformServices = { config, log, dataSource, pool, redis, namespace, bus, jobs, mailer, lifecycle: { drainingSince: undefined } };
 
   const accounts = await accountsModule.create(platform);
   const devices = await devicesModule.create(platform);

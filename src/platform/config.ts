@@ -41,6 +41,8 @@ export interface Config {
   readonly mailFrom: string;
   /** Link sent in password-reset mails; the token is appended. */
   readonly passwordResetUrl: string;
+  /** SIGTERM: how long readiness fails (and requests are still served) before new connections are refused. */
+  readonly shutdownGraceMs: number;
   /** Bearer token GET /metrics requires; unset: /metrics answers loopback clients only. */
   readonly metricsToken: string | undefined;
   /** Webhook deliveries (docs/webhooks.md). */
@@ -258,6 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM?.trim() || "ThingsNXT <no-reply@localhost>",
     passwordResetUrl: url(env, "PASSWORD_RESET_URL", ["http:", "https:"]) ?? "http://localhost:8000/reset-password?token=",
     metricsToken: token(env, "METRICS_TOKEN"),
+    shutdownGraceMs: int(env, "SHUTDOWN_GRACE_SECONDS", 0, 0, 300) * 1000,
     webhooks: {
       allowedHosts: allowList(env, "WEBHOOK_ALLOWED_HOSTS"),
       timeoutMs: int(env, "WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000), // 10 s

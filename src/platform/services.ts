@@ -21,6 +21,8 @@ export interface PlatformServices {
   /** Durable jobs: modules register their tasks in `create`; the worker starts after all of them. */
   readonly jobs: JobQueue;
   readonly mailer: Mailer;
+  /** Set when the process starts shutting down: readiness fails from then on. */
+  readonly lifecycle: { drainingSince: number | undefined };
 }
 
 /**

@@ -13,6 +13,7 @@ export const LONG_POLL_MAX_SECONDS = 30;
  */
 export class LongPollService {
   private readonly waiters = new Map<string, Set<() => void>>();
+  private draining = false;
 
   constructor(
     private readonly state: DeviceStateService,
@@ -30,7 +31,7 @@ export class LongPollService {
   /** Resolves with the state to answer; `aborted` ends the wait early (client went away). */
   async poll(device: DeviceInfo, waitSeconds: number, aborted: AbortSignal): Promise<DeviceStateData> {
     const now = await this.state.get(device.id);
-    if (waitSeconds <= 0 || hasUndelivered(now) || aborted.aborted) return this.state.poll(device);
+    if (waitSeconds <= 0 || this.draining || hasUndelivered(now) || aborted.aborted) return this.state.poll(device);
     await new Promise<void>((resolve) => {
       let set = this.waiters.get(device.id);
       if (!set) this.waiters.set(device.id, (set = new Set()));
@@ -48,6 +49,12 @@ export class LongPollService {
       this.state.get(device.id).then((latest) => hasUndelivered(latest) && done(), done);
     });
     return this.state.poll(device);
+  }
+
+  /** Shutdown: every held poll is answered now with the current state, and new ones do not wait. */
+  drain(): void {
+    this.draining = true;
+    this.wakeAll();
   }
 
   /** Every held poll answers now with the current state (after events may have been lost). */
