@@ -91,9 +91,7 @@ export class StateWriter {
     this.cache.forget(deviceId);
   }
 
-  forgetAll(): void {
-    this.cache.clear();
-  }
+  forgetAll = (): void => this.cache.clear();
 
   private schedule(): void {
     if (this.inFlight >= MAX_IN_FLIGHT || this.scheduled) return;
@@ -107,7 +105,10 @@ export class StateWriter {
 
   private async flush(): Promise<void> {
     if (this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
-    if (Date.now() < this.unavailableUntil) return void this.queue.splice(0).forEach((q) => q.reject(unavailable()));
+    if (Date.now() < this.unavailableUntil) {
+      for (const q of this.queue.splice(0)) q.reject(unavailable());
+      return;
+    }
     // Take the queued changes of devices that are not in a transaction now; once one of a device's
     // changes has to wait, its later ones wait too, so each device's changes stay in order.
     const batch: Queued[] = [];
