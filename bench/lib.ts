@@ -58,6 +58,7 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
       GRAPHQL_RATE_LIMIT_FACTOR: "1000000",
       NODE_ENV: "production",
       REDIS_URL: "",
+      MQTT_PORT: "off", // the MQTT bench asks for its own port; 1883 may be another broker's
       ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],
