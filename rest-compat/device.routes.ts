@@ -4,6 +4,7 @@ import { UUID_RE } from "../src/platform/ids.js";
 import type { DeviceInfo } from "../src/services/devices/device-directory.service.js";
 import { badInput } from "../src/platform/errors.js";
 import { latestStateDoc, legacyTelemetryDoc, reportTelemetryDoc } from "./openapi/device.docs.js";
+import { batchTelemetryDoc } from "./openapi/history.docs.js";
 import { LONG_POLL_MAX_SECONDS } from "../src/services/telemetry/long-poll.service.js";
 import { deviceTokenOf } from "../src/services/telemetry/report-validation.js";
 
@@ -51,9 +52,22 @@ export function deviceRoutes(app: FastifyInstance, services: Services): void {
     if (!UUID_RE.test(id)) throw badInput("device id is malformed: expected a UUID");
     const body = objectBody(request);
     const device = await ingest.authorize(id, await resolveDevice(services, request));
-    const receipt = await ingest.report(device, body.data);
+    const receipt = await ingest.report(device, body.data, "http", body.ts);
     return { message: "ok", device_id: receipt.deviceId, data: receipt.merged, timestamp: iso(receipt.at) };
   });
+
+  app.post<{ Params: { device_id: string } }>(
+    "/devices/:device_id/telemetry/batch",
+    { bodyLimit: services.config.history.batchBodyBytes, config: { ...config, openapi: batchTelemetryDoc } },
+    async (request) => {
+      const id = request.params.device_id;
+      if (!UUID_RE.test(id)) throw badInput("device id is malformed: expected a UUID");
+      const body = objectBody(request);
+      const device = await ingest.authorize(id, await resolveDevice(services, request));
+      const receipt = await ingest.reportBatch(device, body.records);
+      return { message: "ok", device_id: receipt.deviceId, accepted: receipt.accepted, data: receipt.merged, timestamp: iso(receipt.at) };
+    },
+  );
 
   app.post("/telemetry", { config: { ...config, openapi: legacyTelemetryDoc } }, async (request) => {
     const body = objectBody(request);

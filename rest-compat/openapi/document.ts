@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { historySchemas } from "./history.schemas.js";
 import type { Config } from "../../src/platform/config.js";
 import { VERSION } from "../../src/platform/version.js";
 
@@ -130,6 +131,12 @@ export function openApiDocument(config: Config, routes: RouteDocs["documented"])
     properties: {
       device_token: { type: "string", description: "The device's token. May instead be sent as `X-Device-Token` or `Authorization: Bearer`." },
       data: ref("schemas", "ReportData"),
+      ts: {
+        type: ["integer", "string"],
+        description:
+          "When the values were measured: epoch milliseconds or ISO 8601 with a zone. Unset: the server's receive time. " +
+          "At most 5 minutes ahead, and within HISTORY_RAW_RETENTION_DAYS; per key, a value older than the one reported goes to history only.",
+      },
     },
     required: ["data"],
   };
@@ -210,6 +217,7 @@ export function openApiDocument(config: Config, routes: RouteDocs["documented"])
           },
           required: ["message", "device_id", "data", "timestamp"],
         },
+        ...historySchemas,
         LegacyTelemetryResponse: {
           type: "object",
           properties: {

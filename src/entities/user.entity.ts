@@ -45,6 +45,10 @@ export class User extends BaseEntity {
   @Column({ type: "text", default: "user" })
   role: string;
 
+  @Field(() => String, { nullable: true, description: "IANA time zone (Europe/Berlin): daily and weekly history buckets start at its midnight; null: UTC" })
+  @Column({ type: "text", name: "time_zone", nullable: true })
+  timeZone: string | null;
+
   @Column({ type: "boolean", name: "notify_enabled", default: true })
   notifyEnabled: boolean;
 

@@ -1,4 +1,7 @@
-import { AllowList } from "./net.js";
+import { historyConfig, type HistoryConfig } from "./config/history.js";
+import { allowList, ConfigError, int, isSet, oneOf, portOrOff, secret, token, url, type Env } from "./config/env.js";
+
+export { ConfigError } from "./config/env.js";
 
 /**
  * The one place the environment is read. Every variable is validated at start; a bad value stops the
@@ -78,6 +81,8 @@ export interface Config {
     /** Keep-alive a client gets when it asks for none or for more (seconds); the session ends after 1.5 times it. */
     readonly maxKeepAliveSeconds: number;
   };
+  /** Telemetry history: retention of each level, rollups, backfill limits. */
+  readonly history: HistoryConfig;
   readonly limits: {
     /** Live subscriptions per graphql-ws socket, and per user across sockets and SSE streams of a process. */
     readonly subscriptionsPerSocket: number;
@@ -91,68 +96,6 @@ export interface Config {
     readonly keyLength: number;
     readonly stringBytes: number;
   };
-}
-
-type Env = Record<string, string | undefined>;
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
-  const value = Number(raw.trim());
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = raw.trim() as T;
-  if (!allowed.includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
-  return value;
-}
-
-function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw.trim());
-  } catch {
-    throw new ConfigError(`${name} is not a valid URL`);
-  }
-  if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(" or ")}`);
-  }
-  return raw.trim();
-}
-
-function allowList(env: Env, name: string): string[] {
-  const raw = env[name] ?? "";
-  try {
-    new AllowList(raw);
-  } catch (error) {
-    throw new ConfigError(`${name}: ${(error as Error).message}`);
-  }
-  return raw
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-}
-
-const isSet = (env: Env, name: string) => (env[name] ?? "").trim() !== "";
-
-/** Sent by a scraper in a header, so only characters a header carries unchanged. */
-function token(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return undefined;
-  if (raw.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
-  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError(`${name} must be printable ASCII without spaces`);
-  return raw;
 }
 
 /*
@@ -180,13 +123,6 @@ function checkPorts(config: Config): void {
   if (!config.databaseUrl && config.embeddedPgPort !== 0 && config.embeddedPgPort === config.port && loopback) {
     throw new ConfigError(`EMBEDDED_PG_PORT and PORT are both ${config.port}: the embedded PostgreSQL and the HTTP server need different ports`);
   }
-}
-
-function portOrOff(env: Env, name: string, fallback: number | null): number | null {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === "off") return null;
-  if (raw === undefined || raw === "") return fallback;
-  return int(env, name, 0, 0, 65535);
 }
 
 function mqttConfig(env: Env): Config["mqtt"] {
@@ -220,13 +156,6 @@ function tlsFiles(env: Env): Config["tls"] {
     throw new ConfigError(`${given} is set but ${missing} is not: HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE (or neither, for plain HTTP)`);
   }
   return { certFile, keyFile };
-}
-
-function secret(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return undefined;
-  if (raw.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
-  return raw;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -272,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionDays: int(env, "WEBHOOK_LOG_RETENTION_DAYS", 7, 1, 3650),
     },
     mqtt: mqttConfig(env),
+    history: historyConfig(env),
     limits: {
       subscriptionsPerSocket: int(env, "SUBSCRIPTIONS_PER_SOCKET", 100, 1, 100_000),
       subscriptionsPerUser: int(env, "SUBSCRIPTIONS_PER_USER", 500, 1, 1_000_000),

@@ -23,6 +23,8 @@ export enum Topic {
    * what it holds and every live view re-read. Delivered in each process when its link is back.
    */
   BusResynced = "bus.resynced",
+  /** A periodic maintenance job failed (it is retried); the admins are told. */
+  MaintenanceFailed = "system.maintenance_failed",
 }
 
 /** A widget as plain data (what crosses Redis). */
@@ -69,6 +71,7 @@ export interface Payloads {
   /** The device's token changed or the device was deleted: caches must forget it. */
   [Topic.DeviceCredentialsChanged]: { deviceId: string };
   [Topic.BusResynced]: { since: string };
+  [Topic.MaintenanceFailed]: { task: string; error: string };
   /** A user's tokens were revoked (logout, password reset, deletion): caches must reload them. */
   [Topic.SessionsChanged]: { userId: string };
   /** A schedule or timer ran (ok) or failed; webhooks listen for schedule_executed. */

@@ -20,6 +20,7 @@ afterAll(() => server.stop());
 /** Every endpoint of contract/rest-compat.md with every status it can answer. */
 const EXPECTED: Record<string, number[]> = {
   "POST /devices/{device_id}/telemetry": [200, 400, 403, 404, 413, 415, 429, 503],
+  "POST /devices/{device_id}/telemetry/batch": [200, 400, 403, 404, 413, 415, 429, 503],
   "POST /telemetry": [200, 400, 403, 413, 415, 429, 503],
   "GET /telemetry/latest": [200, 400, 403, 429, 503],
   "POST /widgets/{widget_id}/state": [200, 400, 401, 404, 413, 415, 429, 503],
@@ -31,6 +32,7 @@ const EXPECTED: Record<string, number[]> = {
   "GET /": [200],
   "GET /docs": [200],
   "GET /notifications/stream": [200, 401],
+  "GET /export/telemetry.csv": [200, 400, 401, 404, 429, 503],
 };
 /** The contract's status table for device endpoints. */
 const DEVICE_TABLE = [200, 400, 403, 404, 413, 415, 429, 503];

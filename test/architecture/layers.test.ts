@@ -14,6 +14,7 @@ const FEATURES = ["accounts", "devices", "telemetry", "dashboards", "notificatio
 const BY_FILE: Record<string, string> = {
   "rest-compat/app.routes.ts": "accounts",
   "rest-compat/device.routes.ts": "telemetry",
+  "rest-compat/export.routes.ts": "telemetry",
   "rest-compat/widget.routes.ts": "dashboards",
   "rest-compat/notifications-stream.routes.ts": "notifications",
 };

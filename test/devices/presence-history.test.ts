@@ -111,20 +111,20 @@ describe("telemetry history", () => {
     expect((await h.raw({ deviceId: d.id, key: "temp", from, to, limit: 2 })).map((p) => p.value)).toEqual([40, 50]);
 
     expect(await h.bucketed({ deviceId: d.id, key: "temp", from, to: new Date(t("11:30:00.000")), bucket: "1m" })).toEqual([
-      { ts: "2026-03-01T10:00:00.000Z", avg: 2, min: 1, max: 3, count: 2 },
-      { ts: "2026-03-01T10:01:00.000Z", avg: 10, min: 10, max: 10, count: 1 },
-      { ts: "2026-03-01T10:59:00.000Z", avg: 20, min: 20, max: 20, count: 1 },
-      { ts: "2026-03-01T11:00:00.000Z", avg: 30, min: 30, max: 30, count: 1 },
+      { ts: "2026-03-01T10:00:00.000Z", avg: 2, min: 1, max: 3, sum: 4, count: 2 },
+      { ts: "2026-03-01T10:01:00.000Z", avg: 10, min: 10, max: 10, sum: 10, count: 1 },
+      { ts: "2026-03-01T10:59:00.000Z", avg: 20, min: 20, max: 20, sum: 20, count: 1 },
+      { ts: "2026-03-01T11:00:00.000Z", avg: 30, min: 30, max: 30, sum: 30, count: 1 },
     ]);
     expect(await h.bucketed({ deviceId: d.id, key: "temp", from, to, bucket: "1h" })).toEqual([
-      { ts: "2026-03-01T10:00:00.000Z", avg: 8.5, min: 1, max: 20, count: 4 },
-      { ts: "2026-03-01T11:00:00.000Z", avg: 30, min: 30, max: 30, count: 1 },
-      { ts: "2026-03-01T23:00:00.000Z", avg: 40, min: 40, max: 40, count: 1 },
-      { ts: "2026-03-02T00:00:00.000Z", avg: 50, min: 50, max: 50, count: 1 },
+      { ts: "2026-03-01T10:00:00.000Z", avg: 8.5, min: 1, max: 20, sum: 34, count: 4 },
+      { ts: "2026-03-01T11:00:00.000Z", avg: 30, min: 30, max: 30, sum: 30, count: 1 },
+      { ts: "2026-03-01T23:00:00.000Z", avg: 40, min: 40, max: 40, sum: 40, count: 1 },
+      { ts: "2026-03-02T00:00:00.000Z", avg: 50, min: 50, max: 50, sum: 50, count: 1 },
     ]);
     expect(await h.bucketed({ deviceId: d.id, key: "temp", from, to, bucket: "1d" })).toEqual([
-      { ts: "2026-03-01T00:00:00.000Z", avg: 104 / 6, min: 1, max: 40, count: 6 },
-      { ts: "2026-03-02T00:00:00.000Z", avg: 50, min: 50, max: 50, count: 1 },
+      { ts: "2026-03-01T00:00:00.000Z", avg: 104 / 6, min: 1, max: 40, sum: 104, count: 6 },
+      { ts: "2026-03-02T00:00:00.000Z", avg: 50, min: 50, max: 50, sum: 50, count: 1 },
     ]);
 
     expect((await h.raw({ deviceId: d.id, key: "mode", from, to })).map((p) => p.value)).toEqual(["cold", "cold", "cold", "hot", "hot", "hot", "hot"]);

@@ -31,7 +31,7 @@ describe("schema.graphql", () => {
       ["Query", "widget(id: ID!): Widget"],
       [
         "Query",
-        "telemetryHistory(deviceId: ID!, key: String!, from: DateTime, to: DateTime, bucket: String, aggregate: Aggregate, first: Int): [TelemetryPoint!]!",
+        "telemetryHistory(deviceId: ID!, key: String!, from: DateTime, to: DateTime, bucket: String, aggregate: Aggregate, first: Int, timeZone: String): [TelemetryPoint!]!",
       ],
       ["Query", "notifications(unreadOnly: Boolean, first: Int, after: String): NotificationConnection!"],
       ["Query", "webhooks: [Webhook!]!"],

@@ -122,7 +122,7 @@ describe("refusals", () => {
   it("buckets over a key holding non-numbers", () =>
     refused({ k: "mode", bucket: "1h" }, 'key "mode" holds values that are not numbers; ask for raw points instead of buckets'));
   it("an aggregate without a bucket", () => refused({ aggregate: "MAX" }, "aggregate needs a bucket, such as 1m or 1h"));
-  it("a malformed bucket", () => refused({ bucket: "5 minutes" }, 'bucket must be a width such as 30s, 1m, 15m, 1h or 1d, got "5 minutes"'));
+  it("a malformed bucket", () => refused({ bucket: "5 minutes" }, 'bucket must be a width such as 30s, 1m, 15m, 1h, 1d or 1w, got "5 minutes"'));
   it("too many buckets", () => refused({ bucket: "1s" }, /more than 10000 buckets/));
   it("from not before to", () => refused({ from: DAY.to, to: DAY.from }, "from must be before to"));
   it("first out of range", () => refused({ first: 0 }, "first must be between 1 and 10000"));

@@ -12,8 +12,9 @@ describe("telemetryHistory response size", () => {
     const device = await addDevice(ctx.base, ctx.alice);
     // 5,000 points of 1,000-character strings: about 5 MiB of values for a query of the same cost as 5,000 numbers.
     await ctx.server.services.pool.query(
-      `INSERT INTO telemetry (device_id, key, ts, num, val)
-       SELECT $1, 'blob', now() - make_interval(secs => g), NULL, to_jsonb(repeat('x', 1000)) FROM generate_series(1, 5000) g`,
+      `WITH s AS (INSERT INTO telemetry_series (device_id, key) VALUES ($1, 'blob') RETURNING id)
+       INSERT INTO telemetry_points (series_id, ts, num, val)
+       SELECT s.id, now() - make_interval(secs => g), NULL, to_jsonb(repeat('x', 1000)) FROM s, generate_series(1, 5000) g`,
       [device.id],
     );
     const all = await gql(ctx.base, HISTORY, { d: device.id, first: 5000 }, ctx.alice.accessToken);

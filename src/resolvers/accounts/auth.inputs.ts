@@ -54,6 +54,9 @@ export class UpdateMeInput {
   @Field(() => String, { nullable: true })
   bio?: string | null;
 
+  @Field(() => String, { nullable: true, description: "IANA time zone name such as Europe/Berlin; an empty string clears it (UTC)" })
+  timeZone?: string | null;
+
   @Field(() => NotificationSettingsInput, { nullable: true })
   notificationSettings?: NotificationSettingsInput | null;
 }

@@ -8,6 +8,7 @@ export enum Aggregate {
   MIN = "min",
   MAX = "max",
   COUNT = "count",
+  SUM = "sum",
 }
 registerEnumType(Aggregate, { name: "Aggregate", description: "Which bucket statistic becomes a point's value" });
 
@@ -28,6 +29,24 @@ export class TelemetryPoint {
   @Field(() => Float, { nullable: true })
   avg: number | null;
 
+  @Field(() => Float, { nullable: true })
+  sum: number | null;
+
   @Field(() => Int, { nullable: true })
   count: number | null;
+}
+
+@ObjectType({ description: "A key a device has reported, with its current value and how many points history holds of it" })
+export class TelemetryKey {
+  @Field(() => String)
+  key: string;
+
+  @Field(() => JSONScalar, { nullable: true, description: "The reported value (the newest by the device's time); null when none is reported now" })
+  value: JsonValue;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: "Time of that value" })
+  ts: Date | null;
+
+  @Field(() => Float, { description: "Points recorded (from the hourly rollups, which outlive raw points)" })
+  count: number;
 }

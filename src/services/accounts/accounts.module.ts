@@ -1,5 +1,6 @@
 import { Initial1764250000000 } from "../../entities/migrations/1764250000000-initial.js";
 import { Accounts1764250000001 } from "../../entities/migrations/1764250000001-accounts.js";
+import { UserTimeZone1764250000010 } from "../../entities/migrations/1764250000010-user-time-zone.js";
 import { User } from "../../entities/user.entity.js";
 import { serverSecret } from "../../platform/secrets.js";
 import { defineModule, type PlatformServices } from "../../platform/services.js";
@@ -22,7 +23,7 @@ export const accountsModule = defineModule({
   name: "accounts",
   entities: [User],
   // The initial migration creates users, devices and device state together: the first tables of all.
-  migrations: [Initial1764250000000, Accounts1764250000001],
+  migrations: [Initial1764250000000, Accounts1764250000001, UserTimeZone1764250000010],
   resolvers: [AuthResolver],
   routes: [appRoutes],
   async create({ config, pool, bus, dataSource, mailer }: PlatformServices): Promise<AccountsServices> {

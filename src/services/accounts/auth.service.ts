@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { checkTimeZone } from "../../platform/time-zones.js";
+import { deleteHistoryOf } from "../../platform/db/history-purge.js";
 import argon2 from "argon2";
 import type { Pool, PoolClient } from "pg";
 import type { DataSource } from "typeorm";
@@ -28,6 +30,7 @@ export interface ProfileInput {
   fullName?: string | null;
   phone?: string | null;
   bio?: string | null;
+  timeZone?: string | null;
   notificationSettings?: { enabled?: boolean | null; email?: boolean | null; push?: boolean | null } | null;
 }
 
@@ -144,6 +147,7 @@ export class AuthService {
       const value = optionalText(input[field], field, max);
       if (value !== undefined) user[field] = value;
     }
+    if (input.timeZone != null) user.timeZone = input.timeZone === "" ? null : checkTimeZone(input.timeZone);
     const n = input.notificationSettings;
     if (n?.enabled != null) user.notifyEnabled = n.enabled;
     if (n?.email != null) user.notifyEmail = n.email;
@@ -162,7 +166,7 @@ export class AuthService {
       const ids = rows.map((r) => r.id);
       // Lock the state rows so in-flight ingest batches finish first (see DeviceService.delete).
       await db.query(`SELECT 1 FROM device_state WHERE device_id = ANY($1::uuid[]) FOR UPDATE`, [ids]);
-      await db.query(`DELETE FROM telemetry WHERE device_id = ANY($1::uuid[])`, [ids]);
+      await deleteHistoryOf(db, ids);
       const { rowCount } = await db.query(`DELETE FROM users WHERE id = $1`, [userId]);
       if (!rowCount) throw notFound("account");
       return ids;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { deleteHistoryOf } from "../../platform/db/history-purge.js";
 import type { Pool } from "pg";
 import { In, type DataSource } from "typeorm";
 import { withTransaction } from "../../platform/db/transaction.js";
@@ -149,7 +150,7 @@ export class DeviceService {
       const owned = await client.query(`SELECT 1 FROM devices WHERE id = $1 AND owner_id = $2 FOR UPDATE`, [deviceId, ownerId]);
       if (owned.rowCount === 0) return false;
       await client.query(`SELECT 1 FROM device_state WHERE device_id = $1 FOR UPDATE`, [deviceId]);
-      await client.query(`DELETE FROM telemetry WHERE device_id = $1`, [deviceId]);
+      await deleteHistoryOf(client, [deviceId]);
       await client.query(`DELETE FROM devices WHERE id = $1`, [deviceId]);
       return true;
     });

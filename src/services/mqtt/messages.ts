@@ -42,11 +42,22 @@ export class UplinkError extends Error {
   }
 }
 
+/** An uplink as parsed here; data, ts and records are validated by the ingest core. */
+export interface Uplink {
+  readonly data: unknown;
+  readonly token: string | undefined;
+  /** The device's time of the values, when it sends one. */
+  readonly ts: unknown;
+  /** A backfill batch's records (the `.../telemetry/batch` topic). */
+  readonly records: unknown;
+}
+
 /**
- * An uplink payload: `{"data": {...}}`, or the old backend's `{"device_token": "...", "data": {...}}`.
- * Returns the data (validated later by the ingest core) and the token when the payload carries one.
+ * An uplink payload: `{"data": {...}, "ts": ...}`, or the old backend's `{"device_token": "...",
+ * "data": {...}}`; on the batch topic `{"records": [{"ts", "data"}, ...]}`. Returns its parts and
+ * the token when the payload carries one.
  */
-export function parseUplink(payload: Buffer): { data: unknown; token: string | undefined } {
+export function parseUplink(payload: Buffer): Uplink {
   let text: string;
   try {
     text = strictUtf8.decode(payload);
@@ -60,7 +71,7 @@ export function parseUplink(payload: Buffer): { data: unknown; token: string | u
     throw new UplinkError("Payload is not valid JSON", 0x99);
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new UplinkError("Payload must be a JSON object", 0x99);
-  const { data, device_token: token } = body as Record<string, unknown>;
+  const { data, device_token: token, ts, records } = body as Record<string, unknown>;
   if (token !== undefined && typeof token !== "string") throw new UplinkError("device_token must be a string", 0x99);
-  return { data, token };
+  return { data, token, ts, records };
 }

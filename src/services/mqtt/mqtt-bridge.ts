@@ -4,7 +4,6 @@ import mqtt, { type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import { AppError, isDatabaseUnavailable } from "../../platform/errors.js";
 import { Topic, type EventBus } from "../../platform/event-bus.js";
-import type { DeviceInfo } from "../devices/device-directory.service.js";
 import type { IngestService } from "../telemetry/ingest.service.js";
 import { changedCommands, commandMessage, desiredFingerprint, parseUplink, stateMessage, UplinkError } from "./messages.js";
 import { DeviceTopics } from "./topics.js";
@@ -92,13 +91,16 @@ export class MqttBridge {
   /** One uplink: its PUBACK reason code once handled; an Error (no PUBACK) when storage is down. */
   private async onUplink(topic: string, message: Buffer): Promise<number> {
     const { ingest, log } = this.deps;
-    const deviceId = this.topics.uplinkDevice(topic);
-    if (!deviceId) return 0x87;
+    const uplinkTopic = this.topics.uplinkOf(topic);
+    if (!uplinkTopic) return 0x87;
+    const { deviceId } = uplinkTopic;
     try {
-      const { data, token } = parseUplink(message);
-      const device = await ingest.authenticate(token);
+      const uplink = parseUplink(message);
+      const device = await ingest.authenticate(uplink.token);
       if (!device || device.id !== deviceId) throw new UplinkError("device_token missing, wrong, or not this topic's device", 0x87);
-      await this.reportRetryingConflicts(device, data);
+      await this.reportRetryingConflicts(() =>
+        uplinkTopic.batch ? ingest.reportBatch(device, uplink.records, "mqtt") : ingest.report(device, uplink.data, "mqtt", uplink.ts),
+      );
       return 0;
     } catch (error) {
       if (error instanceof UplinkError) {
@@ -110,6 +112,10 @@ export class MqttBridge {
         return 0x99;
       }
       if (error instanceof AppError && error.code === "FORBIDDEN") return 0x87;
+      if (error instanceof AppError && error.code === "RATE_LIMITED") {
+        log.warn({ deviceId, reason: error.message }, "mqtt uplink refused");
+        return 0x97;
+      }
       if (!isDatabaseUnavailable(error)) log.error({ err: error, deviceId }, "mqtt uplink failed");
       // Not acknowledged: the broker keeps it for this session and sends it again after a reconnect.
       this.client?.end(true, () => setTimeout(() => this.client?.reconnect(), 1000));
@@ -121,10 +127,10 @@ export class MqttBridge {
    * The broker splits uplinks between processes message by message, so two processes may write one
    * device's state at once; the loser of that race tries again after a moment.
    */
-  private async reportRetryingConflicts(device: DeviceInfo, data: unknown): Promise<void> {
+  private async reportRetryingConflicts(report: () => Promise<unknown>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.deps.ingest.report(device, data, "mqtt");
+        await report();
         return;
       } catch (error) {
         if (!(error instanceof AppError && error.code === "CONFLICT") || attempt >= CONFLICT_ATTEMPTS) throw error;

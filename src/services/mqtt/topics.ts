@@ -26,6 +26,11 @@ export class DeviceTopics {
     return `${this.own(deviceId)}/telemetry`;
   }
 
+  /** Backfill batches of buffered records. */
+  batch(deviceId: string): string {
+    return `${this.telemetry(deviceId)}/batch`;
+  }
+
   state(deviceId: string): string {
     return `${this.own(deviceId)}/state`;
   }
@@ -34,16 +39,18 @@ export class DeviceTopics {
     return `${this.own(deviceId)}/commands`;
   }
 
-  /** The shared subscription a bound server process takes uplinks from (external broker). */
-  sharedUplinks(group: string): string {
-    return `$share/${group}/${this.root}+/telemetry`;
+  /** The shared subscriptions a bound server process takes uplinks from (external broker): reports and batches. */
+  sharedUplinks(group: string): string[] {
+    return [`$share/${group}/${this.root}+/telemetry`, `$share/${group}/${this.root}+/telemetry/batch`];
   }
 
-  /** The device id of an uplink topic (`<prefix>/device/<id>/telemetry`), lower-cased; undefined otherwise. */
-  uplinkDevice(topic: string): string | undefined {
-    if (!topic.startsWith(this.root) || !topic.endsWith("/telemetry")) return undefined;
-    const id = topic.slice(this.root.length, -"/telemetry".length);
-    return UUID_RE.test(id) ? id.toLowerCase() : undefined;
+  /** The device of an uplink topic (`<prefix>/device/<id>/telemetry[/batch]`), its id lower-cased; undefined otherwise. */
+  uplinkOf(topic: string): { deviceId: string; batch: boolean } | undefined {
+    if (!topic.startsWith(this.root)) return undefined;
+    const batch = topic.endsWith("/telemetry/batch");
+    if (!batch && !topic.endsWith("/telemetry")) return undefined;
+    const id = topic.slice(this.root.length, -(batch ? "/telemetry/batch" : "/telemetry").length);
+    return UUID_RE.test(id) ? { deviceId: id.toLowerCase(), batch } : undefined;
   }
 
   /**

@@ -24,7 +24,8 @@ export class Uplink {
       this.link.end("topic aliases are not supported", RC.topicAliasInvalid);
       return;
     }
-    if (packet.topic !== this.link.host.topics.telemetry(device.id)) {
+    const batch = packet.topic === this.link.host.topics.batch(device.id);
+    if (packet.topic !== this.link.host.topics.telemetry(device.id) && !batch) {
       this.link.end(`publish to ${JSON.stringify(packet.topic.slice(0, 200))}: a device may publish only to its own telemetry topic`, RC.notAuthorized);
       return;
     }
@@ -44,13 +45,12 @@ export class Uplink {
       if (packet.qos === 1 && this.link.version === 5) this.ackInOrder(packet.messageId!, Promise.resolve(RC.quotaExceeded), "rate limit exceeded");
       return;
     }
-    let data: unknown;
+    let uplink: ReturnType<typeof parseUplink>;
     try {
-      const uplink = parseUplink(payload);
+      uplink = parseUplink(payload);
       if (uplink.token !== undefined && hashToken(uplink.token) !== device.tokenHash) {
         throw new UplinkError("device_token in the payload is not this session's device's", RC.notAuthorized);
       }
-      data = uplink.data;
     } catch (error) {
       if (!(error instanceof UplinkError)) throw error;
       this.refusePublish(packet, error.reasonCode, error.message);
@@ -58,10 +58,13 @@ export class Uplink {
     }
     this.reportsInFlight++;
     if (this.reportsInFlight >= RECEIVE_MAXIMUM) this.link.pause();
-    const outcome = this.link.host.ingest.report(device, data, "mqtt").then(
+    const { ingest } = this.link.host;
+    const stored = batch ? ingest.reportBatch(device, uplink.records, "mqtt") : ingest.report(device, uplink.data, "mqtt", uplink.ts);
+    const outcome = stored.then(
       () => RC.success as number,
       (error: unknown) => {
         if (error instanceof AppError && error.code === "BAD_USER_INPUT") return { code: RC.payloadFormatInvalid as number, message: error.message };
+        if (error instanceof AppError && error.code === "RATE_LIMITED") return { code: RC.quotaExceeded as number, message: error.message };
         if (error instanceof AppError && error.code === "FORBIDDEN") return { code: RC.notAuthorized as number, message: error.message };
         if (isDatabaseUnavailable(error) || (error instanceof AppError && error.code === "SERVICE_UNAVAILABLE")) return "unavailable" as const;
         this.link.host.log.error({ err: error, deviceId: device.id }, "mqtt report failed");

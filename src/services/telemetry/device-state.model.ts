@@ -11,6 +11,9 @@ export interface DeviceStateData {
   readonly reportedAt: number | null;
   readonly desired: Readonly<Record<string, DesiredEntry>>;
   readonly version: number;
+  /** The UTC day (days since the epoch) `pointsToday` counts, for MAX_POINTS_PER_DAY. */
+  readonly pointsDay: number;
+  readonly pointsToday: number;
 }
 
 export type Values = Record<string, JsonValue>;
@@ -42,30 +45,39 @@ export function desiredValuesOf(state: DeviceStateData): Values {
 }
 
 export function emptyState(deviceId: string): DeviceStateData {
-  return { deviceId, reported: {}, reportedTs: {}, reportedAt: null, desired: {}, version: 0 };
+  return { deviceId, reported: {}, reportedTs: {}, reportedAt: null, desired: {}, version: 0, pointsDay: 0, pointsToday: 0 };
 }
 
 export interface ReportOutcome {
   next: DeviceStateData;
   confirmed: string[];
   overridden: string[];
+  /** Keys whose point was older than the reported one: history only. */
+  late: string[];
 }
 
 /**
- * A report from the device. For a key with a pending command: the same value confirms it; a
- * different value before the command was delivered is stale (the device had not seen it yet) and
- * leaves it pending; a different value after delivery is the device's own change and wins.
+ * A report from the device, of values measured at `ts` (the device's time when it sent one, else
+ * the server's `now`). Per key the newest time wins: a point older than the reported one goes to
+ * history only. For a key with a pending command: the same value confirms it; a different value
+ * before the command was delivered is stale (the device had not seen it yet) and leaves it
+ * pending; a different value after delivery is the device's own change and wins.
  */
-export function applyReport(state: DeviceStateData, data: Values, now: number): ReportOutcome {
+export function applyReport(state: DeviceStateData, data: Values, now: number, ts = now): ReportOutcome {
   const reported: Values = { ...state.reported };
   const reportedTs: Record<string, number> = { ...state.reportedTs };
   let desired: Record<string, DesiredEntry> | undefined;
   const confirmed: string[] = [];
   const overridden: string[] = [];
+  const late: string[] = [];
   for (const key in data) {
+    if (Object.hasOwn(reportedTs, key) && reportedTs[key]! > ts) {
+      late.push(key); // a newer value is already reported
+      continue;
+    }
     const value = data[key]!;
     reported[key] = value;
-    reportedTs[key] = now;
+    reportedTs[key] = ts;
     // Own keys only: a device reporting "toString" or "constructor" has no pending command for it.
     const pending = Object.hasOwn(state.desired, key) ? state.desired[key] : undefined;
     if (!pending) continue;
@@ -76,17 +88,20 @@ export function applyReport(state: DeviceStateData, data: Values, now: number): 
     delete desired[key];
   }
   return {
-    next: {
-      deviceId: state.deviceId,
-      reported,
-      reportedTs,
-      reportedAt: now,
-      desired: desired ?? state.desired,
-      version: state.version + 1,
-    },
+    next: { ...state, reported, reportedTs, reportedAt: now, desired: desired ?? state.desired, version: state.version + 1 },
     confirmed,
     overridden,
+    late,
   };
+}
+
+export const DAY_MS = 86_400_000;
+
+/** The state with `points` more counted on the UTC day of `now`; null when that passes `limit`. */
+export function countPoints(state: DeviceStateData, points: number, now: number, limit: number): DeviceStateData | null {
+  const day = Math.floor(now / DAY_MS);
+  const today = (state.pointsDay === day ? state.pointsToday : 0) + points;
+  return today > limit ? null : { ...state, pointsDay: day, pointsToday: today };
 }
 
 /** A command from the app. A later command on the same key replaces the earlier one. */

@@ -5,6 +5,7 @@ import {
   applyDelivered,
   applyDesired,
   applyReport,
+  countPoints,
   desiredValuesOf,
   hasUndelivered,
   mergedOf,
@@ -12,14 +13,32 @@ import {
   type Values,
 } from "./device-state.model.js";
 import { Topic, type EventBus, type StateSnapshot } from "../../platform/event-bus.js";
-import { notFound } from "../../platform/errors.js";
+import { AppError, notFound } from "../../platform/errors.js";
 import { StateWriter, type HistoryRow } from "./state-writer.js";
 
-/** What a report changed, besides the state: the keys it confirmed and the commands it overrode. */
+/** What a report changed, besides the state: the keys it confirmed, the commands it overrode, the values it made current. */
 interface ReportResult {
   confirmed: string[];
   overridden: string[];
+  current: Values;
+  /** Device time of the newest current value. */
+  currentTs: number;
 }
+
+/** Values a device measured at `ts` (epoch ms): one report, or one record of a backfill batch. */
+export interface TimedValues {
+  readonly ts: number;
+  readonly data: Values;
+}
+
+export interface DeviceStateOptions {
+  /** Keep 5-minute and hourly rollups with the raw points. */
+  readonly rollups: boolean;
+  readonly maxPointsPerDay: number;
+}
+
+const pointLimitReached = (limit: number) =>
+  new AppError("RATE_LIMITED", `This device stored its ${limit} points of today (MAX_POINTS_PER_DAY); more are accepted after 00:00 UTC`);
 
 export function snapshotOf(state: DeviceStateData): StateSnapshot {
   return {
@@ -54,21 +73,49 @@ export class DeviceStateService {
   constructor(
     pool: Pool,
     private readonly bus: EventBus,
+    private readonly options: DeviceStateOptions = { rollups: true, maxPointsPerDay: Number.MAX_SAFE_INTEGER },
   ) {
-    this.writer = new StateWriter(pool);
+    this.writer = new StateWriter(pool, options);
   }
 
   /** Store a report durably; resolves with the state after it (merged is what the device should apply). */
-  async report(device: DeviceInfo, data: Values, at: number): Promise<DeviceStateData> {
+  report(device: DeviceInfo, data: Values, at: number, ts = at): Promise<DeviceStateData> {
+    return this.reportRecords(device, [{ ts, data }], at);
+  }
+
+  /**
+   * Store records (a report, or a backfill batch) in one commit: all of them or none. They apply in
+   * time order, and per key the newest time decides the reported state.
+   */
+  async reportRecords(device: DeviceInfo, records: readonly TimedValues[], at: number): Promise<DeviceStateData> {
+    const points = records.reduce((sum, r) => sum + Object.keys(r.data).length, 0);
+    const ordered = [...records].sort((a, b) => a.ts - b.ts);
+    const { maxPointsPerDay } = this.options;
     const { state, result } = await this.writer.submit<ReportResult>({
       deviceId: device.id,
-      run: (current) => {
-        const { next, confirmed, overridden } = applyReport(current, data, at);
-        return { next, history: historyOf(device.id, data, at), result: { confirmed, overridden } };
+      run: (before) => {
+        let next = countPoints(before, points, at, maxPointsPerDay);
+        if (!next) throw pointLimitReached(maxPointsPerDay);
+        const changes: ReportResult = { confirmed: [], overridden: [], current: {}, currentTs: 0 };
+        const history: HistoryRow[] = [];
+        for (const record of ordered) {
+          const outcome = applyReport(next, record.data, at, record.ts);
+          next = outcome.next;
+          changes.confirmed.push(...outcome.confirmed);
+          changes.overridden.push(...outcome.overridden);
+          for (const key in record.data) if (!outcome.late.includes(key)) changes.current[key] = record.data[key]!;
+          if (outcome.late.length < Object.keys(record.data).length) changes.currentTs = record.ts;
+          for (const row of historyOf(device.id, record.data, record.ts)) history.push(row);
+        }
+        return { next, history, result: changes };
       },
     });
-    // Events only after the commit: a subscriber never sees what a crash could still undo.
-    this.bus.publish(Topic.TelemetryReported, { deviceId: device.id, ownerId: device.ownerId, data, timestamp: new Date(at).toISOString() });
+    // Events only after the commit: a subscriber never sees what a crash could still undo. Points
+    // that arrived late changed no current value, so they reach history only, not live views.
+    if (Object.keys(result.current).length > 0) {
+      const timestamp = new Date(result.currentTs).toISOString();
+      this.bus.publish(Topic.TelemetryReported, { deviceId: device.id, ownerId: device.ownerId, data: result.current, timestamp });
+    }
     this.publishState(device, state, { confirmed: result.confirmed, overridden: result.overridden, commanded: false });
     return state;
   }

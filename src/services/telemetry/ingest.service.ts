@@ -5,6 +5,8 @@ import { mergedOf, type Values } from "./device-state.model.js";
 import type { DeviceStateService } from "./device-state.service.js";
 import { LONG_POLL_MAX_SECONDS, type LongPollService } from "./long-poll.service.js";
 import { validateReportData, type ReportLimits } from "./report-validation.js";
+import { batchRecordsOf, reportTimeOf } from "./report-time.js";
+import type { HistoryConfig } from "../../platform/config/history.js";
 
 /** What a transport answers after a report. */
 export interface ReportReceipt {
@@ -13,6 +15,8 @@ export interface ReportReceipt {
   readonly merged: Values;
   /** Server time of the report, epoch ms. */
   readonly at: number;
+  /** Records stored (1 for a report). */
+  readonly accepted: number;
 }
 
 /** What a transport answers to a poll. */
@@ -36,6 +40,7 @@ export class IngestService {
     private readonly presence: PresenceService,
     private readonly longPoll: LongPollService,
     private readonly limits: ReportLimits,
+    private readonly history: Pick<HistoryConfig, "rawRetentionDays" | "maxBatchRecords">,
   ) {}
 
   /** The device a token belongs to; undefined for an unknown token. */
@@ -58,14 +63,28 @@ export class IngestService {
     return (await this.directory.findById(device.id))?.tokenHash === device.tokenHash;
   }
 
-  /** Validates and stores a report durably; resolves once it is committed. */
-  async report(device: DeviceInfo | undefined, data: unknown, transport: Transport = "http"): Promise<ReportReceipt> {
+  /**
+   * Validates and stores a report durably; resolves once it is committed. `ts` is the device's time
+   * of the values when it sends one (epoch ms or ISO 8601), else the server's time is theirs.
+   */
+  async report(device: DeviceInfo | undefined, data: unknown, transport: Transport = "http", ts?: unknown): Promise<ReportReceipt> {
     if (!device) throw invalidDeviceToken();
-    const values = validateReportData(data, this.limits);
     const at = Date.now();
-    const state = await this.state.report(device, values, at);
+    const time = reportTimeOf(ts, at, this.history);
+    const values = validateReportData(data, this.limits);
+    const state = await this.state.report(device, values, at, time);
     this.presence.touch(device, at, transport);
-    return { deviceId: device.id, merged: mergedOf(state), at };
+    return { deviceId: device.id, merged: mergedOf(state), at, accepted: 1 };
+  }
+
+  /** A backfill batch of `{ts, data}` records: every record valid and stored in one commit, or none. */
+  async reportBatch(device: DeviceInfo | undefined, records: unknown, transport: Transport = "http"): Promise<ReportReceipt> {
+    if (!device) throw invalidDeviceToken();
+    const at = Date.now();
+    const valid = batchRecordsOf(records, at, this.limits, this.history);
+    const state = await this.state.reportRecords(device, valid, at);
+    this.presence.touch(device, at, transport);
+    return { deviceId: device.id, merged: mergedOf(state), at, accepted: valid.length };
   }
 
   /**

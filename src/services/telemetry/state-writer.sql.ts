@@ -4,13 +4,51 @@
 export const UPDATE_STATE = `
   UPDATE device_state s
      SET reported = u.reported, reported_ts = u.reported_ts,
-         reported_at = to_timestamp(u.reported_at / 1000.0), desired = u.desired, version = u.version
+         reported_at = to_timestamp(u.reported_at / 1000.0), desired = u.desired, version = u.version,
+         points_day = u.points_day, points_today = u.points_today
     FROM jsonb_to_recordset($1::jsonb)
-         AS u(id uuid, reported jsonb, reported_ts jsonb, reported_at double precision, desired jsonb, version int, base int)
+         AS u(id uuid, reported jsonb, reported_ts jsonb, reported_at double precision, desired jsonb, version int, base int,
+              points_day int, points_today int)
    WHERE s.device_id = u.id AND s.version = u.base
 RETURNING s.device_id`;
 
-export const INSERT_HISTORY = `
-  INSERT INTO telemetry (device_id, key, ts, num, val)
-  SELECT d, k, to_timestamp(t / 1000.0), n, v
-    FROM jsonb_to_recordset($1::jsonb) AS x(d uuid, k text, t double precision, n double precision, v jsonb)`;
+/**
+ * Series ids for keys this process has not seen yet. DO UPDATE (not DO NOTHING) so a row another
+ * transaction inserted meanwhile is returned too; in key order, so two batches never deadlock.
+ */
+export const UPSERT_SERIES = `
+  INSERT INTO telemetry_series AS s (device_id, key)
+  SELECT d, k FROM jsonb_to_recordset($1::jsonb) AS x(d uuid, k text) ORDER BY d, k
+  ON CONFLICT (device_id, key) DO UPDATE SET key = excluded.key
+  RETURNING s.id, s.device_id, s.key`;
+
+const POINTS = `SELECT s, to_timestamp(t / 1000.0) AS ts, n, v FROM jsonb_to_recordset($1::jsonb) AS x(s int, t double precision, n double precision, v jsonb)`;
+const RAW = `INSERT INTO telemetry_points (ts, num, series_id, val) SELECT ts, n, s, v FROM x`;
+
+/**
+ * A rollup level's upsert. Count, sum, min, max, first and last merge exactly, so adding a batch's
+ * partial aggregate to a bucket equals computing the bucket from all its points again: late and
+ * backfilled points need no recomputation.
+ */
+function rollup(table: string, width: string): string {
+  return `
+  INSERT INTO ${table} AS r (bucket, series_id, n, nn, sum, min, max, first, last, first_ts, last_ts)
+  SELECT date_bin('${width}', ts, timestamptz '2000-01-01 00:00:00+00'), s, count(*), count(n), sum(n), min(n), max(n),
+         (array_agg(n ORDER BY ts) FILTER (WHERE n IS NOT NULL))[1], (array_agg(n ORDER BY ts DESC) FILTER (WHERE n IS NOT NULL))[1],
+         min(ts) FILTER (WHERE n IS NOT NULL), max(ts) FILTER (WHERE n IS NOT NULL)
+    FROM x GROUP BY 1, 2
+  ON CONFLICT (series_id, bucket) DO UPDATE SET
+    n = r.n + excluded.n, nn = r.nn + excluded.nn,
+    sum = coalesce(r.sum + excluded.sum, r.sum, excluded.sum),
+    min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
+    first = CASE WHEN r.first_ts IS NULL OR excluded.first_ts < r.first_ts THEN excluded.first ELSE r.first END,
+    first_ts = least(r.first_ts, excluded.first_ts),
+    last = CASE WHEN excluded.last_ts IS NOT NULL AND (r.last_ts IS NULL OR excluded.last_ts >= r.last_ts) THEN excluded.last ELSE r.last END,
+    last_ts = greatest(r.last_ts, excluded.last_ts)`;
+}
+
+/** Raw points, and with `rollups` their 5-minute and hourly buckets, in one statement. */
+export function insertHistory(rollups: boolean): string {
+  if (!rollups) return `WITH x AS (${POINTS}) ${RAW}`;
+  return `WITH x AS (${POINTS}), raw AS (${RAW}), r5 AS (${rollup("telemetry_5m", "5 minutes")}) ${rollup("telemetry_1h", "1 hour")}`;
+}

@@ -1,12 +1,13 @@
 import type { Pool, PoolClient } from "pg";
 import { withTransaction } from "../../platform/db/transaction.js";
 import { LoadingCache } from "../../platform/loading-cache.js";
-import type { DesiredEntry, JsonValue } from "../../entities/device-state.entity.js";
+import type { JsonValue } from "../../entities/device-state.entity.js";
 import type { DeviceStateData } from "./device-state.model.js";
-import { INSERT_HISTORY, UPDATE_STATE } from "./state-writer.sql.js";
+import { insertHistory, UPDATE_STATE, UPSERT_SERIES } from "./state-writer.sql.js";
+import { documentOf, isRefusedContent, loadStates, rowOf } from "./state-writer.rows.js";
 import { AppError, badInput, isDatabaseUnavailable, notFound, unavailable } from "../../platform/errors.js";
 
-/** One history row: a reported key at the server's time. */
+/** One history row: a reported key at its time (the device's, else the server's). */
 export interface HistoryRow {
   d: string; // device id
   k: string;
@@ -34,6 +35,8 @@ interface Written {
   base: Map<string, DeviceStateData>;
   outcomes: Array<{ state: DeviceStateData; result: unknown } | { error: unknown } | undefined>;
   conflicted: Set<string>;
+  /** Series ids this transaction created or found, cached once it commits. */
+  series: Map<string, number>;
 }
 
 const MAX_BATCH = 2000;
@@ -45,6 +48,9 @@ const MAX_IN_FLIGHT = 2;
 /** After a commit found the database unavailable, queued changes are refused at once (503) this long. */
 const UNAVAILABLE_HOLD_MS = 1000;
 const MAX_ATTEMPTS = 5;
+/** Series ids kept in memory; past this the map starts over (a miss costs one upsert per batch). */
+const MAX_SERIES = 1_000_000;
+const seriesKey = (deviceId: string, key: string) => `${deviceId}\u0000${key}`;
 
 /**
  * Group commit for device state and history. Mutations that arrive while a transaction is in flight
@@ -58,7 +64,7 @@ export class StateWriter {
   /** Latest committed state per device; a commit `set`s it, a change elsewhere `forget`s it. */
   private readonly cache = new LoadingCache<string, DeviceStateData>({
     max: 200_000,
-    load: async (deviceId) => (await this.load(this.pool, [deviceId])).get(deviceId),
+    load: async (deviceId) => (await loadStates(this.pool, [deviceId])).get(deviceId),
   });
   private queue: Queued[] = [];
   private inFlight = 0;
@@ -66,8 +72,16 @@ export class StateWriter {
   /** Devices whose changes are in a transaction right now. */
   private readonly busy = new Set<string>();
   private scheduled = false;
+  /** History series id per device and key. */
+  private readonly series = new Map<string, number>();
+  private readonly insertHistory: string;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    options: { rollups: boolean } = { rollups: true },
+  ) {
+    this.insertHistory = insertHistory(options.rollups);
+  }
 
   submit<R>(mutation: Mutation<R>): Promise<{ state: DeviceStateData; result: R }> {
     return new Promise((resolve, reject) => {
@@ -83,7 +97,7 @@ export class StateWriter {
 
   /** Latest state of several devices: from memory, the rest in one query. */
   readMany(ids: readonly string[]): Promise<Map<string, DeviceStateData>> {
-    return this.cache.getMany(ids, (missing) => this.load(this.pool, missing));
+    return this.cache.getMany(ids, (missing) => loadStates(this.pool, missing));
   }
 
   /** Drop a device's cached state (deleted, or changed by another process). */
@@ -176,7 +190,9 @@ export class StateWriter {
       return;
     }
 
-    const { working, base, outcomes, conflicted } = written;
+    const { working, base, outcomes, conflicted, series } = written;
+    if (this.series.size + series.size > MAX_SERIES) this.series.clear();
+    for (const [key, id] of series) this.series.set(key, id);
     for (const id of ids) {
       if (conflicted.has(id) || !base.has(id)) this.cache.forget(id);
       else this.cache.set(id, working.get(id)!);
@@ -195,7 +211,7 @@ export class StateWriter {
 
   private async write(client: PoolClient, batch: Queued[], ids: string[]): Promise<Written> {
     const missing = ids.filter((id) => !this.cache.peek(id));
-    const loaded = missing.length > 0 ? await this.load(client, missing) : new Map<string, DeviceStateData>();
+    const loaded = missing.length > 0 ? await loadStates(client, missing) : new Map<string, DeviceStateData>();
     const base = new Map<string, DeviceStateData>();
     for (const id of ids) {
       const state = this.cache.peek(id) ?? loaded.get(id);
@@ -233,66 +249,28 @@ export class StateWriter {
     // Another process changed these devices (or deleted them) since we cached them.
     const conflicted = new Set(changed.filter((id) => !written.has(id)));
     const durable = history.filter((h) => !conflicted.has(h.d));
-    if (durable.length > 0) await client.query(INSERT_HISTORY, [documentOf(durable)]);
-    return { working, base, outcomes, conflicted };
+    const series = new Map<string, number>();
+    if (durable.length > 0) {
+      await this.resolveSeries(client, durable, series);
+      const points = durable.map((h) => ({ s: this.series.get(seriesKey(h.d, h.k)) ?? series.get(seriesKey(h.d, h.k)), t: h.t, n: h.n, v: h.v }));
+      await client.query(this.insertHistory, [documentOf(points)]);
+    }
+    return { working, base, outcomes, conflicted, series };
   }
 
-  private async load(db: Pool | PoolClient, ids: string[]): Promise<Map<string, DeviceStateData>> {
-    const { rows } = await db.query<{
-      device_id: string;
-      reported: Record<string, JsonValue>;
-      reported_ts: Record<string, number>;
-      reported_at: Date | null;
-      desired: Record<string, DesiredEntry>;
-      version: number;
-    }>(`SELECT device_id, reported, reported_ts, reported_at, desired, version FROM device_state WHERE device_id = ANY($1::uuid[])`, [ids]);
-    return new Map(
-      rows.map((r) => [
-        r.device_id,
-        {
-          deviceId: r.device_id,
-          reported: r.reported,
-          reportedTs: r.reported_ts,
-          reportedAt: r.reported_at ? r.reported_at.getTime() : null,
-          desired: r.desired,
-          version: r.version,
-        },
-      ]),
-    );
+  /**
+   * Ids of the series the rows need that are not cached, upserted in this transaction: after the
+   * state update, which holds the devices' state rows, so a device deleted meanwhile (it locks that
+   * row first) cannot leave a series without its device.
+   */
+  private async resolveSeries(client: PoolClient, rows: HistoryRow[], found: Map<string, number>): Promise<void> {
+    const missing = new Map<string, { d: string; k: string }>();
+    for (const h of rows) {
+      const key = seriesKey(h.d, h.k);
+      if (!this.series.has(key)) missing.set(key, { d: h.d, k: h.k });
+    }
+    if (missing.size === 0) return;
+    const { rows: ids } = await client.query<{ id: number; device_id: string; key: string }>(UPSERT_SERIES, [documentOf([...missing.values()])]);
+    for (const r of ids) found.set(seriesKey(r.device_id, r.key), r.id);
   }
-}
-
-/** The batch could not be turned into one JSON document (too deep for JSON.stringify, too long). */
-class UnserializableBatch extends Error {}
-
-function documentOf(rows: unknown[]): string {
-  try {
-    return JSON.stringify(rows);
-  } catch (error) {
-    throw new UnserializableBatch(error instanceof Error ? error.message : String(error));
-  }
-}
-
-/**
- * A failure caused by what the batch holds rather than by the database: data exceptions (22xxx:
- * NUL, invalid text or JSON) and program limits (54xxx: nesting too deep, value too large). Other
- * failures do not point at one member; halving them would only multiply failing transactions.
- */
-function isRefusedContent(error: unknown): boolean {
-  if (error instanceof UnserializableBatch) return true;
-  if (isDatabaseUnavailable(error)) return false;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^(22|54)[0-9A-Z]{3}$/.test(code);
-}
-
-function rowOf(state: DeviceStateData, baseVersion: number) {
-  return {
-    id: state.deviceId,
-    reported: state.reported,
-    reported_ts: state.reportedTs,
-    reported_at: state.reportedAt,
-    desired: state.desired,
-    version: state.version,
-    base: baseVersion,
-  };
 }

@@ -1,14 +1,18 @@
 import { DeviceStateRow } from "../../entities/device-state.entity.js";
+import { HistoryPartitions1764250000009 } from "../../entities/migrations/1764250000009-history-partitions.js";
 import { Topic } from "../../platform/event-bus.js";
 import { defineModule, type PlatformServices } from "../../platform/services.js";
 import { DeviceStateResolver } from "../../resolvers/telemetry/device-state.resolver.js";
 import { HistoryResolver } from "../../resolvers/telemetry/history.resolver.js";
 import { TelemetryEventsResolver } from "../../resolvers/telemetry/telemetry-events.resolver.js";
 import { deviceRoutes } from "../../../rest-compat/device.routes.js";
+import { exportRoutes } from "../../../rest-compat/export.routes.js";
+import { CsvExport } from "./csv-export.js";
 import type { DevicesServices } from "../devices/devices.module.js";
 import { ControlService } from "./control.service.js";
 import { DeviceStateService } from "./device-state.service.js";
 import { HistoryService } from "./history.service.js";
+import { HistoryMaintenance } from "./history-maintenance.js";
 import { IngestService } from "./ingest.service.js";
 import { LongPollService } from "./long-poll.service.js";
 
@@ -20,6 +24,10 @@ export interface TelemetryServices {
   readonly longPoll: LongPollService;
   /** The one entry of every device transport: reports and polls of an authenticated device. */
   readonly ingest: IngestService;
+  /** History as streamed CSV. */
+  readonly csvExport: CsvExport;
+  /** Monthly history partitions ahead, and retention. */
+  readonly historyMaintenance: HistoryMaintenance;
 }
 
 declare module "../../platform/services.js" {
@@ -29,16 +37,17 @@ declare module "../../platform/services.js" {
 export const telemetryModule = defineModule({
   name: "telemetry",
   entities: [DeviceStateRow],
-  migrations: [],
+  migrations: [HistoryPartitions1764250000009],
   resolvers: [DeviceStateResolver, HistoryResolver, TelemetryEventsResolver],
-  routes: [deviceRoutes],
+  routes: [deviceRoutes, exportRoutes],
   create(deps: PlatformServices & DevicesServices): TelemetryServices {
-    const { pool, bus, config, devices, directory, presence } = deps;
-    const state = new DeviceStateService(pool, bus);
+    const { pool, bus, config, devices, directory, presence, jobs, log } = deps;
+    const state = new DeviceStateService(pool, bus, { rollups: config.history.rollups, maxPointsPerDay: config.history.maxPointsPerDay });
     bus.subscribe(Topic.DeviceCredentialsChanged, ({ deviceId }) => state.forget(deviceId));
     // Another process changed a device: our cached copy is behind; the next read reloads it.
     bus.subscribe(Topic.DeviceStateChanged, ({ deviceId }, { remote }) => remote && state.forget(deviceId));
     const longPoll = new LongPollService(state, bus);
+    const history = new HistoryService(pool, { rollups: config.history.rollups });
     // Events may have been lost while the Redis link was down: caches go, held polls re-read now.
     bus.subscribe(Topic.BusResynced, () => {
       state.forgetAll();
@@ -47,9 +56,12 @@ export const telemetryModule = defineModule({
     return {
       state,
       control: new ControlService(devices, directory, state, config.limits),
-      history: new HistoryService(pool),
+      history,
+      csvExport: new CsvExport(pool, history),
       longPoll,
-      ingest: new IngestService(directory, state, presence, longPoll, config.limits),
+      ingest: new IngestService(directory, state, presence, longPoll, config.limits, config.history),
+      historyMaintenance: new HistoryMaintenance(pool, jobs, bus, log, config.history),
     };
   },
+  started: ({ historyMaintenance }) => historyMaintenance.schedule(),
 });

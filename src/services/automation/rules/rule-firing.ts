@@ -75,8 +75,8 @@ const COLUMNS = `r.id, r.owner_id, r.name, r.device_id, d.name AS device_name, r
 const LOAD = `
   SELECT ${COLUMNS},
          CASE WHEN r.op = 'CHANGED' THEN (
-           SELECT jsonb_build_array(coalesce(t.val, to_jsonb(t.num), 'null'::jsonb)) FROM telemetry t
-            WHERE t.device_id = r.device_id AND t.key = r.key AND t.ts < ${SINCE}
+           SELECT jsonb_build_array(coalesce(t.val, to_jsonb(t.num), 'null'::jsonb)) FROM telemetry_points t
+            WHERE t.series_id = (SELECT s.id FROM telemetry_series s WHERE s.device_id = r.device_id AND s.key = r.key) AND t.ts < ${SINCE}
             ORDER BY t.ts DESC LIMIT 1) END AS prev
     FROM rules r JOIN devices d ON d.id = r.device_id
    WHERE r.device_id = $1 AND r.enabled`;
