@@ -1,16 +1,23 @@
-// npm run simulate -- --devices N --interval S [--poll S] [--url URL] [--duration S] [--email E --password P] [--dashboard]
-// A fleet of simulated ESP32s that talk to the server exactly as the firmware does (see sim/device.ts).
+// npm run simulate -- --devices N --interval S [--poll S] [--url URL] [--transport http|mqtt] [--duration S] [--email E --password P] [--dashboard]
+// A fleet of simulated ESP32s that talk to the server exactly as the firmware does (see sim/device.ts), over
+// HTTP or over one MQTT connection each (sim/mqtt-transport.ts).
 import { parseArgs } from "node:util";
 import { describeDashboard, ensureDashboard } from "./dashboard.js";
 import { SimDevice } from "./device.js";
+import { MqttTransport } from "./mqtt-transport.js";
 import { provision, ProvisionError } from "./provision.js";
-import { Stats } from "./stats.js";
+import { HTTP_NOUNS, MQTT_NOUNS, Stats } from "./stats.js";
 
 const USAGE = `Usage: npm run simulate -- [options]
   --devices N        simulated devices (default 5)
   --interval S       seconds between reports (default 10, as the firmware)
-  --poll S           seconds between polls (default 3, as the firmware)
-  --url URL          server (default http://127.0.0.1:8000)
+  --poll S           seconds between polls (default 3, as the firmware); HTTP only
+  --url URL          server (default http://127.0.0.1:8000); accounts and devices are made there
+  --transport T      http (default): report and poll as the firmware does; mqtt: one MQTT connection
+                     per device (user name = device id, password = token), reports published with QoS 1
+                     and counted at their PUBACK, state and commands pushed by the server
+  --mqtt-url URL     mqtt:// or mqtts:// endpoint (default: the --url host, port 1883)
+  --topic-prefix P   the server's MQTT_TOPIC_PREFIX (default thingsnxt)
   --duration S       stop after S seconds (default: until Ctrl-C / SIGTERM)
   --email E          sign in as this account (with --password); default: a fresh demo account
   --password P       (or the environment variable SIM_PASSWORD, which other users cannot see in ps)
@@ -22,14 +29,17 @@ const USAGE = `Usage: npm run simulate -- [options]
                      polling a poll is held at most until the next report is due, as on the ESP32
                      (one request at a time)
   --verbose          also print each device's retries, commands and long-poll changes
-A device that loses the server (no connection, a timeout, a 5xx) prints "offline (...)" once, retries
-with the firmware's backoff (at most 60 s apart) and prints "online again" once it is answered.`;
+A device that loses the server (no connection, a timeout, a 5xx, a dropped MQTT connection) prints
+"offline (...)" once, retries (or reconnects) with the firmware's backoff (at most 60 s apart) and prints
+"online again" once it is answered.`;
 
 interface Options {
   devices: number;
   intervalS: number;
   pollS: number;
   url: string;
+  /** Undefined: HTTP. */
+  mqtt?: { url: string; topicPrefix: string };
   durationS?: number;
   email?: string;
   password?: string;
@@ -55,6 +65,9 @@ function parseOptions(argv: string[]): Options {
         interval: { type: "string", default: "10" },
         poll: { type: "string", default: "3" },
         url: { type: "string", default: "http://127.0.0.1:8000" },
+        transport: { type: "string", default: "http" },
+        "mqtt-url": { type: "string" },
+        "topic-prefix": { type: "string" },
         duration: { type: "string" },
         email: { type: "string" },
         password: { type: "string" },
@@ -86,6 +99,9 @@ function parseOptions(argv: string[]): Options {
     fail(`--url is not a URL: "${values.url}"`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") fail(`--url must be http:// or https://`);
+  if (values.transport !== "http" && values.transport !== "mqtt") fail(`--transport must be http or mqtt, got "${values.transport}"`);
+  const mqtt = values.transport === "mqtt" ? mqttOptions(url, values["mqtt-url"], values["topic-prefix"]) : undefined;
+  if (!mqtt && (values["mqtt-url"] !== undefined || values["topic-prefix"] !== undefined)) fail("--mqtt-url and --topic-prefix need --transport mqtt");
   const password = values.password ?? process.env.SIM_PASSWORD;
   if (values.email === undefined && values.password !== undefined) fail("--password needs --email");
   if (values.email !== undefined && password === undefined) fail("--email needs --password (or SIM_PASSWORD)");
@@ -94,6 +110,7 @@ function parseOptions(argv: string[]): Options {
     intervalS: seconds("interval", values.interval),
     pollS: seconds("poll", values.poll),
     url: url.toString().replace(/\/+$/, ""),
+    mqtt,
     durationS: values.duration === undefined ? undefined : seconds("duration", values.duration),
     email: values.email,
     password: values.email === undefined ? undefined : password,
@@ -102,6 +119,19 @@ function parseOptions(argv: string[]): Options {
     longPoll: !values["no-long-poll"],
     verbose: values.verbose,
   };
+}
+
+function mqttOptions(server: URL, text: string | undefined, prefix = "thingsnxt"): NonNullable<Options["mqtt"]> {
+  let url: URL;
+  try {
+    url = new URL(text ?? `mqtt://${server.hostname}:1883`);
+  } catch {
+    fail(`--mqtt-url is not a URL: "${text}"`);
+  }
+  if (url.protocol !== "mqtt:" && url.protocol !== "mqtts:") fail(`--mqtt-url must be mqtt:// or mqtts://`);
+  // Topic levels: no wildcards, no empty level, no leading or trailing slash.
+  if (!/^[^/#+]+(\/[^/#+]+)*$/.test(prefix)) fail(`--topic-prefix must be topic levels without wildcards, got "${prefix}"`);
+  return { url: url.toString().replace(/\/+$/, ""), topicPrefix: prefix };
 }
 
 /** On a terminal the status line is redrawn in place; in a pipe or a log file every status is its own line. */
@@ -142,7 +172,8 @@ async function main(): Promise<void> {
   }
 
   const intervalMs = o.intervalS * 1000;
-  const stats = new Stats(records.length, 2 * intervalMs);
+  const stats = new Stats(records.length, 2 * intervalMs, undefined, o.mqtt ? MQTT_NOUNS : HTTP_NOUNS);
+  const mqtt = o.mqtt;
   const devices = records.map(
     (r) =>
       new SimDevice({
@@ -154,6 +185,7 @@ async function main(): Promise<void> {
         pollIntervalMs: o.pollS * 1000,
         longPoll: o.longPoll,
         startDelayMs: Math.random() * intervalMs, // boots spread over one interval: no lockstep
+        ...(mqtt ? { transport: (t) => new MqttTransport(t, mqtt) } : {}),
         listener: {
           ...stats.listener,
           line: (device, text, debug) => {
@@ -163,7 +195,10 @@ async function main(): Promise<void> {
       }),
   );
   printer.message(
-    `Simulating ${devices.length} device(s) against ${o.url}: report every ${o.intervalS} s, poll every ${o.pollS} s, ` +
+    `Simulating ${devices.length} device(s) against ${o.url}` +
+      (mqtt
+        ? ` over MQTT (${mqtt.url}, topics ${mqtt.topicPrefix}/device/<id>/...): report every ${o.intervalS} s, `
+        : `: report every ${o.intervalS} s, poll every ${o.pollS} s, `) +
       `boots spread over ${o.intervalS} s${o.durationS ? `, for ${o.durationS} s` : "; Ctrl-C stops"}`,
   );
   const runs = Promise.all(devices.map((d) => d.run()));
@@ -186,8 +221,9 @@ async function main(): Promise<void> {
     // A second signal does not wait for the devices.
     process.on(signal, () => (finishing ? process.exit(130) : void finish(`stopped by ${signal}`, 0)));
   }
-  // Every device stopped by a 403: nothing is left to simulate.
-  void runs.then(() => finish("every device was rejected (403); delete the state file to create new ones", 1));
+  // Every device stopped by a refused token: nothing is left to simulate.
+  const refusal = mqtt ? "its token refused at CONNECT" : "403";
+  void runs.then(() => finish(`every device was rejected (${refusal}); delete the state file to create new ones`, 1));
 }
 
 main().catch((e: unknown) => {
