@@ -3,7 +3,7 @@
 // line ending "Newline" (or "Both NL & CR"). Type `help` after boot.
 //
 // This file only implements the core's small interfaces (platform.h) with
-// WiFi / HTTPClient / Preferences / GPIO / Serial and feeds loop() to the core.
+// WiFi / HTTPClient / esp-mqtt / Preferences / GPIO / Serial and feeds loop() to the core.
 // All protocol, retry and console behaviour lives in the core and is unit-tested
 // on a PC (see firmware/README.md).
 #include <Arduino.h>
@@ -15,6 +15,7 @@
 #include <esp_task_wdt.h>
 #include <soc/soc_caps.h>
 
+#include "board_mqtt.h"
 #include "src/thingsnxt/chip_temp.h"
 #include "src/thingsnxt/device.h"
 
@@ -200,7 +201,8 @@ SerialConsole console;
 BoardSensors sensors;
 WifiPlatform platform;
 BoardHttp http(store);
-tnx::Device device(tnx::Ports{http, store, boardClock, gpio, console, sensors, platform}, kPins);
+BoardMqtt mqtt(store);  // used after `transport mqtt`
+tnx::Device device(tnx::Ports{http, store, boardClock, gpio, console, sensors, platform, &mqtt}, kPins);
 
 }  // namespace
 
@@ -208,6 +210,7 @@ void setup() {
   Serial.begin(115200);
   Serial.println(kFirmware);
   store.begin();
+  mqtt.begin();
   for (const auto& pin : kPins.entries()) pinMode(pin.gpio, OUTPUT);
   WiFi.persistent(false);  // credentials live in our NVS namespace only, erased by factory-reset
   WiFi.mode(WIFI_STA);

@@ -12,6 +12,9 @@
 #include "host_ports.h"
 #include "http_client.h"
 #include "text.h"
+#if TNX_HOST_MQTT
+#include "mosquitto_client.h"
+#endif
 
 namespace {
 
@@ -101,13 +104,25 @@ int main(int argc, char** argv) {
   host::FakeSensors sensors(clock);
   host::HostPlatform platform;
 
-  tnx::Device device(tnx::Ports{http, store, clock, gpio, console, sensors, platform}, pins, options.config);
+#if TNX_HOST_MQTT
+  host::MosquittoClient mqtt;
+  tnx::MqttClient* mqttPort = &mqtt;
+#else
+  tnx::MqttClient* mqttPort = nullptr;  // built without libmosquitto-dev: transport http only
+#endif
+  tnx::Device device(tnx::Ports{http, store, clock, gpio, console, sensors, platform, mqttPort}, pins, options.config);
   device.log().setLevel(options.debug);
   device.begin();
   while (!g_stop) {
+#if TNX_HOST_MQTT
+    mqtt.loop();
+#endif
     device.tick();
     console.waitForInput(10);
   }
+#if TNX_HOST_MQTT
+  mqtt.disconnect();  // a clean DISCONNECT: the server marks the device offline at once
+#endif
   host::printLine("STOPPED");
   return 0;
 }

@@ -117,6 +117,62 @@ struct Platform : tnx::Platform {
   uint32_t freeHeap() override { return heap; }
 };
 
+// Records what the core asks of its MQTT client; a test queues the events the client would report.
+struct Mqtt : tnx::MqttClient {
+  explicit Mqtt(Clock& c) : clock(c) {}
+  Clock& clock;
+  struct Connect {
+    tnx::MqttConnectOptions options;
+    uint32_t at;
+  };
+  struct Publish {
+    std::string topic;
+    std::string payload;
+    int qos;
+    uint32_t at;
+  };
+  std::vector<Connect> connects;
+  std::vector<std::pair<std::string, int>> subscriptions;
+  std::vector<Publish> published;
+  std::deque<tnx::MqttEvent> events;
+  std::string failConnect;  // non-empty: connect() fails with this reason
+  int disconnects = 0;
+  int nextId = 1;
+
+  bool connect(const tnx::MqttConnectOptions& options, std::string& why) override {
+    connects.push_back({options, clock.now});
+    events.clear();
+    why = failConnect;
+    return failConnect.empty();
+  }
+  void disconnect() override {
+    ++disconnects;
+    events.clear();
+  }
+  int subscribe(const std::string& topic, int qos) override {
+    subscriptions.emplace_back(topic, qos);
+    return nextId++;
+  }
+  int publish(const std::string& topic, const std::string& payload, int qos) override {
+    published.push_back({topic, payload, qos, clock.now});
+    return nextId++;
+  }
+  bool nextEvent(tnx::MqttEvent& event) override {
+    if (events.empty()) return false;
+    event = events.front();
+    events.pop_front();
+    return true;
+  }
+  void push(tnx::MqttEvent::Kind kind, int code = 0, const std::string& topic = "", const std::string& text = "") {
+    tnx::MqttEvent event;
+    event.kind = kind;
+    event.code = code;
+    event.topic = topic;
+    event.text = text;
+    events.push_back(event);
+  }
+};
+
 constexpr const char* kToken = "secret-token-42";
 
 // A Device with fake ports. provisioned() fills the store before begin().
@@ -130,8 +186,9 @@ struct Rig {
   Console console;
   Sensors sensors;
   Platform platform;
+  Mqtt mqtt{clock};
   tnx::Config config;
-  tnx::Device device{tnx::Ports{http, store, clock, gpio, console, sensors, platform}, tnx::PinMap::defaults(), config};
+  tnx::Device device{tnx::Ports{http, store, clock, gpio, console, sensors, platform, &mqtt}, tnx::PinMap::defaults(), config};
 
   void provisionStore() {
     store.values = {{"device_id", "dev1"}, {"device_token", kToken}, {"api_url", "http://api.test"}};

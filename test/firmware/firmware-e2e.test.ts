@@ -1,19 +1,16 @@
 // End to end: the firmware's portable core, built for the PC (firmware/build/host_device), runs as a
 // device against the real server. Provisioned through its serial console (stdin), switched through
 // GraphQL, confirmed by subscription. See firmware/README.md ("host_device").
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDevice, gql, signUp, type Account } from "../helpers/graphql.js";
 import { sleep, startTestServer, type TestServer } from "../helpers/server.js";
 import { subscribe, type Live } from "../helpers/ws.js";
-
-const FIRMWARE = fileURLToPath(new URL("../../firmware", import.meta.url));
-const HOST_DEVICE = join(FIRMWARE, "build", "host_device");
+import { buildHostDevice, HOST_DEVICE, HostDevice } from "./host-device.js";
 
 /** What `make -C firmware host` needs (no doctest); .ci/run installs the Debian packages when missing. */
 function missingTools(): string[] {
@@ -26,86 +23,6 @@ function missingTools(): string[] {
 }
 const missing = missingTools();
 const SKIP_REASON = `${missing.join(", ")} missing: install g++, make and libcjson-dev (.ci/run does)`;
-
-/** Incremental: objects stay in firmware/build (the Makefile renames outputs into place, so a parallel `make test` is safe). */
-function buildHostDevice(): Promise<{ code: number | null; output: string }> {
-  const child = spawn("make", ["-C", FIRMWARE, `-j${availableParallelism()}`, "host"], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
-  return new Promise((done) => child.on("close", (code) => done({ code, output })));
-}
-
-interface Line {
-  text: string;
-  at: number; // performance.now() when it arrived
-}
-
-/** host_device as a child process: its stdout as timed lines, its stdin as the serial console. */
-class HostDevice {
-  readonly lines: Line[] = [];
-  stdout = "";
-  stderr = "";
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly child: ChildProcessWithoutNullStreams;
-  private partial = "";
-  private readonly waiters = new Set<() => void>();
-
-  constructor(args: string[]) {
-    this.child = spawn(HOST_DEVICE, args, { stdio: ["pipe", "pipe", "pipe"] });
-    this.child.stdout.on("data", (chunk: Buffer) => {
-      const at = performance.now();
-      const text = chunk.toString("utf8");
-      this.stdout += text;
-      this.partial += text;
-      const parts = this.partial.split("\n");
-      this.partial = parts.pop()!;
-      for (const part of parts) this.lines.push({ text: part, at });
-      for (const wake of this.waiters) wake();
-    });
-    this.child.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve({ code, signal })));
-    void this.exited.then(() => this.waiters.forEach((wake) => wake()));
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  type(line: string): void {
-    this.child.stdin.write(`${line}\n`);
-  }
-
-  /** The first line from index `from` on that matches; rejects after `ms` with the output so far. */
-  async waitFor(pattern: RegExp, ms = 5_000, from = 0): Promise<Line & { index: number }> {
-    const deadline = performance.now() + ms;
-    for (;;) {
-      const index = this.lines.findIndex((line, i) => i >= from && pattern.test(line.text));
-      if (index >= 0) return { ...this.lines[index]!, index };
-      const left = deadline - performance.now();
-      if (left <= 0 || !this.running) {
-        throw new Error(`host_device printed no line matching ${pattern} within ${ms} ms${this.running ? "" : " (it exited)"}:\n${this.tail()}`);
-      }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.waiters.add(wake);
-      });
-    }
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.running) this.child.kill(signal);
-  }
-
-  tail(n = 25): string {
-    return [...this.lines.slice(-n).map((l) => l.text), this.partial, this.stderr ? `stderr: ${this.stderr}` : ""].join("\n");
-  }
-}
 
 const STATE_CHANGED = `subscription ($id: ID) { deviceStateChanged(deviceId: $id) { deviceId desired reported confirmed version } }`;
 

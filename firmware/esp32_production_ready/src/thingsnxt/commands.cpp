@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "device.h"
+#include "mqtt.h"
 #include "text.h"
 
 namespace tnx {
@@ -61,6 +62,8 @@ void Device::handleCommand(const std::string& line) {
   } else if (command == "cacert" && args.size() == 1 && args[0] == "clear") {
     ports_.store.remove(keys::kCaCert);
     log_.line("CA certificate removed");
+  } else if (command == "transport") {
+    handleTransport(args);
   } else if (command == "help") {
     printHelp();
   } else {
@@ -102,6 +105,37 @@ void Device::feedCaCert(const std::string& raw) {
   log_.line("CA certificate stored (" + std::to_string(caCertDraft_.size()) + " bytes)");
 }
 
+// transport | transport http | transport mqtt [url]. Stored at once; a running device switches.
+void Device::handleTransport(const std::vector<std::string>& args) {
+  const bool mqtt = !args.empty() && args[0] == "mqtt";
+  if (args.size() > 2 || (!args.empty() && !mqtt && args[0] != "http") || (args.size() == 2 && !mqtt)) {
+    log_.line("usage: transport http|mqtt [mqtt://host:port | mqtts://host:port]");
+    return;
+  }
+  if (mqtt && ports_.mqtt == nullptr) {
+    log_.line("transport mqtt: this build has no MQTT client");
+    return;
+  }
+  if (!args.empty()) {
+    std::string url = args.size() == 2 ? args[1] : "";
+    const std::string error = url.empty() ? "" : checkMqttUrl(url);
+    if (!error.empty()) {
+      log_.line("TRANSPORT_ERROR " + error);
+      return;
+    }
+    credentials_.transport = mqtt ? Transport::Mqtt : Transport::Http;
+    credentials_.mqttUrl = url;
+    saveTransport(ports_.store, credentials_);
+  }
+  if (credentials_.transport == Transport::Http) {
+    log_.line("TRANSPORT http");
+  } else {
+    const std::string url = mqttUrl();
+    log_.line("TRANSPORT mqtt " + (url.empty() ? "(the api url's host, port 1883, once provisioned)" : url));
+  }
+  if (!args.empty() && state_ == State::Running) enterRunning();
+}
+
 void Device::provisioned(const Credentials& credentials) {
   credentials_ = credentials;
   saveCredentials(ports_.store, credentials_);
@@ -111,6 +145,7 @@ void Device::provisioned(const Credentials& credentials) {
 }
 
 void Device::factoryReset() {
+  mqttStop();
   eraseAll(ports_.store);
   credentials_ = Credentials();
   stats_ = Stats();
@@ -137,6 +172,13 @@ void Device::printStatus() {
   log_.line(std::string("debug=") + debugLevelName(log_.level()) + " polling=" +
             (longPollWaitS_ > 0 ? "long(wait<=" + std::to_string(longPollWaitS_) + "s)" : std::string("plain")) +
             " health=" + healthText());
+  if (credentials_.transport == Transport::Mqtt) {
+    const char* phase = mqttPhase_ == MqttPhase::Connected ? "connected" : mqttPhase_ == MqttPhase::Connecting ? "connecting" : "disconnected";
+    log_.line("transport=mqtt url=" + mqttUrl() + " session=" + phase + " reconnect_failures=" +
+              std::to_string(mqttBackoff_.failures()));
+  } else {
+    log_.line("transport=http");
+  }
   log_.line("retries telemetry=" + std::to_string(telemetry_.backoff.failures()) +
             " poll=" + std::to_string(poll_.backoff.failures()) +
             " rate_limited=" + (rateLimited_ ? "yes" : "no"));
@@ -160,6 +202,8 @@ void Device::printHelp() {
            "  stats                          counters also reported as stats.* in telemetry",
            "  debug on|off|verbose           verbose prints every request and body (token masked)",
            "  cacert | cacert clear          paste / remove the root CA (PEM) for an https:// API",
+           "  transport http|mqtt [url]      how to reach the server (stored); mqtt url default:",
+           "                                 mqtt://<api host>:1883 (mqtts://<api host>:8883 for https)",
            "  factory-reset                  erase all credentials and stop",
            "  help                           this list",
        }) {

@@ -15,6 +15,10 @@ struct Config {
   uint32_t retryAfterCapS = 3600;        // ignore absurd Retry-After values beyond 1 h
   uint32_t backoffBaseMs = 1000;         // first retry after 0.5-1 s
   uint32_t backoffCapMs = 60000;         // retries never further apart than 60 s
+  // transport mqtt (mqtt.h): reconnects use the same backoff
+  uint32_t mqttKeepAliveS = 30;          // the server calls a silent device offline after 1.5x this
+  uint32_t mqttConnectTimeoutMs = 15000; // an attempt without CONNACK by then counts as failed
+  const char* mqttTopicPrefix = "thingsnxt";  // the server's MQTT_TOPIC_PREFIX
 };
 
 }  // namespace tnx

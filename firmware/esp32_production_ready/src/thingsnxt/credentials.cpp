@@ -14,6 +14,8 @@ Credentials loadCredentials(KeyValueStore& store) {
   c.apiUrl = getOrEmpty(store, keys::kApiUrl);
   c.wifiSsid = getOrEmpty(store, keys::kWifiSsid);
   c.wifiPassword = getOrEmpty(store, keys::kWifiPassword);
+  c.transport = getOrEmpty(store, keys::kTransport) == "mqtt" ? Transport::Mqtt : Transport::Http;
+  c.mqttUrl = getOrEmpty(store, keys::kMqttUrl);
   return c;
 }
 
@@ -23,11 +25,26 @@ void saveCredentials(KeyValueStore& store, const Credentials& c) {
   store.set(keys::kApiUrl, c.apiUrl);
   store.set(keys::kWifiSsid, c.wifiSsid);
   store.set(keys::kWifiPassword, c.wifiPassword);
+  saveTransport(store, c);
+}
+
+// The defaults are stored as absent keys, so an HTTP device's NVS looks as it always did.
+void saveTransport(KeyValueStore& store, const Credentials& c) {
+  if (c.transport == Transport::Mqtt) {
+    store.set(keys::kTransport, "mqtt");
+  } else {
+    store.remove(keys::kTransport);
+  }
+  if (c.mqttUrl.empty()) {
+    store.remove(keys::kMqttUrl);
+  } else {
+    store.set(keys::kMqttUrl, c.mqttUrl);
+  }
 }
 
 void eraseAll(KeyValueStore& store) {
   for (const char* key : {keys::kDeviceId, keys::kToken, keys::kApiUrl, keys::kWifiSsid,
-                          keys::kWifiPassword, keys::kCaCert}) {
+                          keys::kWifiPassword, keys::kCaCert, keys::kTransport, keys::kMqttUrl}) {
     store.remove(key);
   }
 }

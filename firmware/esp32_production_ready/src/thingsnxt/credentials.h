@@ -13,8 +13,12 @@ constexpr const char* kToken = "device_token";
 constexpr const char* kApiUrl = "api_url";
 constexpr const char* kWifiSsid = "wifi_ssid";
 constexpr const char* kWifiPassword = "wifi_pass";
-constexpr const char* kCaCert = "ca_cert";  // PEM; read by the sketch's HTTPS client
+constexpr const char* kCaCert = "ca_cert";  // PEM; read by the sketch's HTTPS and MQTTS clients
+constexpr const char* kTransport = "transport";  // "mqtt"; absent: http
+constexpr const char* kMqttUrl = "mqtt_url";     // absent: derived from the api url
 }  // namespace keys
+
+enum class Transport { Http, Mqtt };
 
 struct Credentials {
   std::string deviceId;
@@ -22,6 +26,8 @@ struct Credentials {
   std::string apiUrl;  // http(s)://host[:port][/prefix], no trailing slash
   std::string wifiSsid;
   std::string wifiPassword;
+  Transport transport = Transport::Http;
+  std::string mqttUrl;  // mqtt(s)://host[:port]; empty: defaultMqttUrl(apiUrl)
 
   // Wi-Fi is not required: the host build has no Wi-Fi to join.
   bool complete() const { return !deviceId.empty() && !token.empty() && !apiUrl.empty(); }
@@ -29,6 +35,7 @@ struct Credentials {
 
 Credentials loadCredentials(KeyValueStore& store);
 void saveCredentials(KeyValueStore& store, const Credentials& credentials);
+void saveTransport(KeyValueStore& store, const Credentials& credentials);  // the transport keys only
 void eraseAll(KeyValueStore& store);  // factory reset: every key the firmware writes
 
 // Each returns an error message, or "" when the value is acceptable.

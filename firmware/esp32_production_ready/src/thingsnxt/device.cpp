@@ -1,5 +1,7 @@
 #include "device.h"
 
+#include "mqtt.h"
+
 namespace tnx {
 
 // millis() wraps every ~49 days; comparing through a signed difference keeps
@@ -22,7 +24,8 @@ Device::Device(const Ports& ports, PinMap pins, const Config& config)
       log_(ports.console),
       telemetry_{"telemetry", config.telemetryIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)},
       poll_{"poll", config.pollIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)},
-      health_{"health", config.healthIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)} {}
+      health_{"health", config.healthIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)},
+      mqttBackoff_(config.backoffBaseMs, config.backoffCapMs) {}
 
 void Device::begin() {
   // Outputs start LOW, a known state after a brown-out; the first poll restores what the app wants.
@@ -36,6 +39,7 @@ void Device::begin() {
 }
 
 void Device::enterRunning() {
+  mqttStop();  // a session of the previous credentials or transport
   log_.setSecret(credentials_.token);
   state_ = State::Running;
   const uint32_t now = ports_.clock.millis();
@@ -50,14 +54,28 @@ void Device::enterRunning() {
   longPollWaitS_ = 0;
   lastWasReport_ = false;
   linkUp_ = linkEverUp_ = readyAnnounced_ = false;
-  log_.line("Running as device=" + credentials_.deviceId + " api=" + credentials_.apiUrl);
+  if (credentials_.transport == Transport::Mqtt && ports_.mqtt == nullptr) {
+    log_.line("transport mqtt: this build has no MQTT client; using http");
+  }
+  if (usingMqtt()) {
+    mqttPhase_ = MqttPhase::Idle;
+    mqttDueAt_ = now;
+    mqttBackoff_.reset();
+    mqttEverConnected_ = false;
+    stateTopic_ = mqttTopic(config_.mqttTopicPrefix, credentials_.deviceId, "state");
+    commandsTopic_ = mqttTopic(config_.mqttTopicPrefix, credentials_.deviceId, "commands");
+    telemetryTopic_ = mqttTopic(config_.mqttTopicPrefix, credentials_.deviceId, "telemetry");
+  }
+  log_.line("Running as device=" + credentials_.deviceId + " api=" + credentials_.apiUrl +
+            (usingMqtt() ? " transport=mqtt mqtt=" + mqttUrl() : std::string()));
   ports_.platform.connectNetwork(credentials_.wifiSsid, credentials_.wifiPassword);
 }
 
-void Device::stopForbidden() {
+void Device::stopForbidden(const std::string& why) {
+  mqttStop();
   state_ = State::NeedsProvisioning;
   longPollWaitS_ = 0;
-  log_.line("NEEDS_PROVISIONING the server rejected the device token (403); run 'provision'");
+  log_.line("NEEDS_PROVISIONING the server rejected the device token (" + why + "); run 'provision'");
 }
 
 void Device::tick() {
@@ -67,6 +85,10 @@ void Device::tick() {
   if (state_ != State::Running || !trackNetwork()) return;
 
   const uint32_t now = ports_.clock.millis();
+  if (usingMqtt()) {
+    mqttTick(now);
+    return;
+  }
   if (rateLimited_) {
     if (!reached(now, gateUntil_)) return;
     rateLimited_ = false;

@@ -5,6 +5,9 @@
 //   UNPROVISIONED --provision--> RUNNING --403--> NEEDS_PROVISIONING
 //         ^                         |                    |
 //         +----factory-reset--------+-----provision------+--> RUNNING
+//
+// RUNNING talks to the server over HTTP (requests.cpp: report, poll, health) or, after
+// `transport mqtt`, over one MQTT session (mqtt_link.cpp; a refused CONNECT acts as the 403).
 #include <cstdint>
 #include <string>
 
@@ -14,6 +17,7 @@
 #include "logger.h"
 #include "pin_map.h"
 #include "platform.h"
+#include "protocol.h"
 #include "provisioning.h"
 #include "stats.h"
 
@@ -33,6 +37,7 @@ class Device {
   const Stats& stats() const { return stats_; }
   const Credentials& credentials() const { return credentials_; }
   uint32_t longPollWaitS() const { return longPollWaitS_; }  // negotiated: min(cap, X-Long-Poll-Max); 0: plain
+  bool mqttConnected() const { return mqttPhase_ == MqttPhase::Connected; }
   Logger& log() { return log_; }
 
  private:
@@ -55,11 +60,13 @@ class Device {
   void printStatus();
   void printStats();
   void printHelp();
+  void handleTransport(const std::vector<std::string>& args);
 
   // lifecycle (device.cpp) and requests (requests.cpp)
   void enterRunning();
-  void stopForbidden();
+  void stopForbidden(const std::string& why = "403");
   bool trackNetwork();
+  TelemetryInput telemetryInput(uint32_t now);
   void sendTelemetry();
   void poll();
   uint32_t pollWaitS(uint32_t now) const;
@@ -70,6 +77,18 @@ class Device {
   void retryLater(Channel& channel, const std::string& why);
   void applyServerState(const cJSON* data, const char* source);
   void updateUptime();
+
+  // transport mqtt (mqtt_link.cpp)
+  enum class MqttPhase { Idle, Connecting, Connected };
+  bool usingMqtt() const { return credentials_.transport == Transport::Mqtt && ports_.mqtt != nullptr; }
+  std::string mqttUrl() const;
+  void mqttTick(uint32_t now);
+  void mqttConnect(uint32_t now);
+  void onMqttEvent(const MqttEvent& event);
+  void onMqttMessage(const MqttEvent& event);
+  void mqttRetry(const std::string& what, const std::string& why);
+  void mqttStop();
+  void mqttReport(uint32_t now);
   std::string healthText() const;
 
   Ports ports_;
@@ -92,6 +111,14 @@ class Device {
   bool linkUp_ = false;
   bool linkEverUp_ = false;
   bool readyAnnounced_ = false;
+
+  MqttPhase mqttPhase_ = MqttPhase::Idle;
+  Backoff mqttBackoff_;
+  uint32_t mqttDueAt_ = 0;      // next connect attempt (Idle), or its deadline (Connecting)
+  bool mqttEverConnected_ = false;
+  std::string stateTopic_;      // {prefix}/device/{id}/state, /commands, /telemetry
+  std::string commandsTopic_;
+  std::string telemetryTopic_;
 
   uint32_t lastMillis_ = 0;
   uint64_t uptimeMs_ = 0;

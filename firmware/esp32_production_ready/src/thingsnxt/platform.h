@@ -91,6 +91,47 @@ class Platform {
   virtual uint32_t freeHeap() = 0;
 };
 
+// An MQTT 3.1.1 client: esp-mqtt on the ESP32, libmosquitto on the host. Its network I/O runs
+// on its own task or loop; whatever it has to tell comes back as events the core takes in
+// tick(), so the core never runs on another thread. It never reconnects by itself: the core
+// owns the backoff.
+struct MqttConnectOptions {
+  std::string url;  // mqtt://host[:port] or mqtts://host[:port]
+  std::string clientId;
+  std::string username;
+  std::string password;
+  uint16_t keepAliveS = 30;
+};
+
+struct MqttEvent {
+  enum class Kind {
+    Connected,   // CONNACK accepted
+    Refused,     // CONNACK refused; code: its return code (4 bad credentials, 5 not authorized)
+    Lost,        // the attempt or the session ended; text: why
+    Subscribed,  // SUBACK; code: the granted QoS, 0x80 refused; id: the subscribe's message id
+    Acked,       // PUBACK of a QoS 1 publish; id: its message id
+    Message,     // PUBLISH from the server: topic, text (the payload)
+  };
+  Kind kind = Kind::Lost;
+  int code = 0;
+  int id = 0;
+  std::string topic;
+  std::string text;
+};
+
+class MqttClient {
+ public:
+  virtual ~MqttClient() = default;
+  // Starts one attempt and drops events still queued from an earlier session. false: it could
+  // not even start (bad URL, no CA certificate, no socket); `why` says so.
+  virtual bool connect(const MqttConnectOptions& options, std::string& why) = 0;
+  virtual void disconnect() = 0;  // ends the session; no event of it follows
+  // Both return the message id (> 0), or < 0 when nothing could be queued.
+  virtual int subscribe(const std::string& topic, int qos) = 0;
+  virtual int publish(const std::string& topic, const std::string& payload, int qos) = 0;
+  virtual bool nextEvent(MqttEvent& event) = 0;  // non-blocking; false: none queued
+};
+
 // Everything the Device talks to, bundled so the constructor stays readable.
 struct Ports {
   HttpClient& http;
@@ -100,6 +141,7 @@ struct Ports {
   Console& console;
   Sensors& sensors;
   Platform& platform;
+  MqttClient* mqtt = nullptr;  // null: a build without MQTT (transport http only)
 };
 
 }  // namespace tnx

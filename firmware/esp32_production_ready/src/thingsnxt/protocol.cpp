@@ -16,9 +16,10 @@ std::string pollUrl(const Credentials& c, uint32_t waitS) {
 
 std::string healthUrl(const Credentials& c) { return c.apiUrl + "/health"; }
 
-std::string buildTelemetryBody(const std::string& token, const TelemetryInput& input) {
+// The body of both transports: HTTP names the token in it, MQTT authenticated the session.
+static std::string buildReport(const std::string* token, const TelemetryInput& input) {
   JsonPtr root(cJSON_CreateObject());
-  cJSON_AddStringToObject(root.get(), "device_token", token.c_str());
+  if (token != nullptr) cJSON_AddStringToObject(root.get(), "device_token", token->c_str());
   cJSON* data = cJSON_AddObjectToObject(root.get(), "data");
 
   for (const auto& pin : input.pins) cJSON_AddNumberToObject(data, pin.first.c_str(), pin.second);
@@ -46,6 +47,10 @@ std::string buildTelemetryBody(const std::string& token, const TelemetryInput& i
   cJSON_free(printed);
   return body;
 }
+
+std::string buildTelemetryBody(const std::string& token, const TelemetryInput& input) { return buildReport(&token, input); }
+
+std::string buildMqttReport(const TelemetryInput& input) { return buildReport(nullptr, input); }
 
 JsonPtr parseStateResponse(const std::string& body, const cJSON*& data) {
   JsonPtr doc(cJSON_ParseWithLength(body.data(), body.size()));

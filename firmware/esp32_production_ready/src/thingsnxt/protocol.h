@@ -30,6 +30,9 @@ struct TelemetryInput {
 // present are left out, because one bad key makes the server reject all.
 std::string buildTelemetryBody(const std::string& token, const TelemetryInput& input);
 
+// The same without the token, {"data":{...}}: the payload of an MQTT report.
+std::string buildMqttReport(const TelemetryInput& input);
+
 // Parses a poll or V2 telemetry answer; `data` points into the returned
 // document, or is null when the body is not JSON or has no `data` object.
 JsonPtr parseStateResponse(const std::string& body, const cJSON*& data);

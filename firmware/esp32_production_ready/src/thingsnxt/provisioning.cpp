@@ -27,6 +27,8 @@ ProvisionResult parseProvisionArgs(const std::vector<std::string>& args, const C
     r.credentials.wifiSsid = current.wifiSsid;
     r.credentials.wifiPassword = current.wifiPassword;
   }
+  r.credentials.transport = current.transport;  // chosen with `transport`, kept across tokens
+  r.credentials.mqttUrl = current.mqttUrl;
   r.error = validate(r.credentials);
   r.ok = r.error.empty();
   return r;

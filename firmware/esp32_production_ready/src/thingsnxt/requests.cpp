@@ -27,14 +27,20 @@ HttpResponse Device::exchange(const HttpRequest& request) {
   return response;
 }
 
-void Device::sendTelemetry() {
-  const uint32_t startedAt = ports_.clock.millis();
+// What a report says, over either transport.
+TelemetryInput Device::telemetryInput(uint32_t now) {
   TelemetryInput input;
   for (const auto& pin : pins_.entries()) input.pins.emplace_back(pin.vpin, ports_.gpio.read(pin.gpio) ? 1 : 0);
-  input.millis = startedAt;
+  input.millis = now;
   ports_.sensors.read(input.sensors);
   stats_.freeHeap = ports_.platform.freeHeap();
   input.stats = stats_;
+  return input;
+}
+
+void Device::sendTelemetry() {
+  const uint32_t startedAt = ports_.clock.millis();
+  const TelemetryInput input = telemetryInput(startedAt);
 
   HttpRequest request;
   request.method = "POST";
