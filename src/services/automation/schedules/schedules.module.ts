@@ -1,3 +1,4 @@
+import { JobWorkerHeartbeats1764250000008 } from "../../../entities/migrations/1764250000008-job-worker-heartbeats.js";
 import { Schedule } from "../../../entities/schedule.entity.js";
 import { defineModule, type PlatformServices } from "../../../platform/services.js";
 import { ScheduleResolver } from "../../../resolvers/automation/schedule.resolver.js";
@@ -18,7 +19,9 @@ declare module "../../../platform/services.js" {
 export const schedulesModule = defineModule({
   name: "schedules",
   entities: [Schedule],
-  migrations: [],
+  // The job queue's heartbeat table (platform/jobs.ts): the platform has no manifest, and schedules
+  // are the first feature whose work runs as durable jobs.
+  migrations: [JobWorkerHeartbeats1764250000008],
   resolvers: [ScheduleResolver],
   routes: [],
   create({ dataSource, pool, widgets, notifications, bus, log, jobs }: PlatformServices & DashboardsServices & NotificationsServices): SchedulesServices {
