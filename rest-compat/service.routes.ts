@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { MigrationExecutor } from "typeorm";
 import type { Services } from "../src/platform/services.js";
 import { VERSION } from "../src/platform/version.js";
+import { consoleSite } from "../src/services/console/console-site.js";
 import { healthDoc, indexDoc, liveDoc, readyDoc } from "./openapi/service.docs.js";
 
 const HEALTH_TIMEOUT_MS = 1500;
@@ -44,13 +45,17 @@ export function serviceRoutes(app: FastifyInstance, services: Services): void {
   const startedAt = Date.now();
   const config = { rateLimit: false as const };
 
-  app.get("/", { config: { ...config, openapi: indexDoc } }, async () => ({
-    message: "ThingsNXT API",
-    version: VERSION,
-    docs: "/docs",
-    health: "/health",
-    graphql: "/graphql",
-  }));
+  // A browser (Accept: text/html) gets the web console when it is built; every other client the JSON index.
+  app.get("/", { config: { ...config, openapi: indexDoc } }, async (request, reply) => {
+    if (/text\/html/.test(request.headers.accept ?? "") && consoleSite().ready) return consoleSite().page(reply);
+    return {
+      message: "ThingsNXT API",
+      version: VERSION,
+      docs: "/docs",
+      health: "/health",
+      graphql: "/graphql",
+    };
+  });
 
   app.get("/health", { config: { ...config, openapi: healthDoc } }, async (_request, reply) => {
     const up = await databaseUp(services);

@@ -7,6 +7,7 @@ import { dashboardsModule } from "../services/dashboards/dashboards.module.js";
 import { devicesModule } from "../services/devices/devices.module.js";
 import { notificationsModule } from "../services/notifications/notifications.module.js";
 import { mqttModule } from "../services/mqtt/mqtt.module.js";
+import { consoleModule } from "../services/console/console.module.js";
 import { telemetryModule } from "../services/telemetry/telemetry.module.js";
 
 /**
@@ -23,6 +24,7 @@ export const modules = [
   webhooksModule,
   rulesModule,
   mqttModule,
+  consoleModule,
 ] as const satisfies ReadonlyArray<FeatureModule<never, unknown>>;
 
 const all = modules as ReadonlyArray<FeatureModule<never, unknown>>;
