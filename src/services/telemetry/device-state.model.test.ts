@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyDelivered, applyDesired, applyReport, emptyState, mergedOf, sameValue } from "./device-state.model.js";
+import { applyDelivered, applyDesired, applyReport, applyWithdraw, emptyState, mergedOf, sameValue } from "./device-state.model.js";
 
 describe("device-state rules", () => {
   const s0 = applyReport(emptyState("d"), { v0: 0, t: 20 }, 1000).next;
@@ -51,5 +51,15 @@ describe("device-state rules", () => {
     const before = JSON.stringify(s0);
     applyReport(applyDesired(s0, { v0: 1 }, 1), { v0: 0 }, 2);
     expect(JSON.stringify(s0)).toBe(before);
+  });
+});
+
+describe("applyWithdraw", () => {
+  it("drops the pending commands on the keys named, and nothing else", () => {
+    const s = applyDesired(applyDesired(emptyState("d"), { ota: { version: "2" } }, 1), { v0: 1 }, 2);
+    const next = applyWithdraw(s, ["ota"])!;
+    expect(Object.keys(next.desired)).toEqual(["v0"]);
+    expect(next.version).toBe(s.version + 1);
+    expect(applyWithdraw(next, ["ota"])).toBeNull();
   });
 });

@@ -112,6 +112,14 @@ export function applyDesired(state: DeviceStateData, values: Values, now: number
   return { ...state, desired, version };
 }
 
+/** Pending commands on `keys` are dropped (an offer withdrawn); null when none of them is pending. */
+export function applyWithdraw(state: DeviceStateData, keys: readonly string[]): DeviceStateData | null {
+  if (!keys.some((key) => Object.hasOwn(state.desired, key))) return null;
+  const desired: Record<string, DesiredEntry> = { ...state.desired };
+  for (const key of keys) delete desired[key];
+  return { ...state, desired, version: state.version + 1 };
+}
+
 export function hasUndelivered(state: DeviceStateData): boolean {
   for (const key in state.desired) if (state.desired[key]!.deliveredAt === null) return true;
   return false;

@@ -5,6 +5,7 @@ import {
   applyDelivered,
   applyDesired,
   applyReport,
+  applyWithdraw,
   countPoints,
   desiredValuesOf,
   hasUndelivered,
@@ -127,6 +128,22 @@ export class DeviceStateService {
       run: (current) => ({ next: applyDesired(current, values, at), result: null }),
     });
     this.publishState(device, state, { confirmed: [], overridden: [], commanded: true });
+    return state;
+  }
+
+  /**
+   * Withdraws pending commands on `keys` (an update offer no longer stands): the merged state loses
+   * them, and devices hear of it as of any change. A no-op when none is pending.
+   */
+  async withdraw(device: DeviceInfo, keys: readonly string[]): Promise<DeviceStateData> {
+    const { state, result } = await this.writer.submit<boolean>({
+      deviceId: device.id,
+      run: (current) => {
+        const next = applyWithdraw(current, keys);
+        return next ? { next, result: true } : null;
+      },
+    });
+    if (result) this.publishState(device, state, { confirmed: [], overridden: [], commanded: true });
     return state;
   }
 
