@@ -175,6 +175,10 @@ describe("partitions and retention", () => {
     expect(report.dropped).toContain("telemetry_points_y2025m06");
     expect(report.dropped).not.toContain("telemetry_5m_y2025m06"); // 730 days
     expect(report.dropped).not.toContain("telemetry_1h_y2025m06"); // forever
+    // Ended months of the rollups get their covering index (index-only chart scans); the current one does not.
+    expect(report.covered).toEqual(expect.arrayContaining(["telemetry_5m_y2025m06", "telemetry_1h_y2025m06"]));
+    expect(report.covered).not.toContain(`telemetry_1h_y${monthOf(Date.now()).slice(0, 4)}m${monthOf(Date.now()).slice(5, 7)}`);
+    expect((await pool.query(`SELECT to_regclass('telemetry_1h_y2025m06_covering') AS i`)).rows[0].i).toBe("telemetry_1h_y2025m06_covering");
     expect(await partitionsOf("telemetry_points")).not.toContain("telemetry_points_y2025m06");
     const left = await pool.query(
       `SELECT (SELECT count(*) FROM telemetry_5m r JOIN telemetry_series s ON s.id = r.series_id WHERE s.device_id = $1)::int AS fine,

@@ -25,18 +25,53 @@ export const UPSERT_SERIES = `
 const POINTS = `SELECT s, to_timestamp(t / 1000.0) AS ts, n, v FROM jsonb_to_recordset($1::jsonb) AS x(s int, t double precision, n double precision, v jsonb)`;
 const RAW = `INSERT INTO telemetry_points (ts, num, series_id, val) SELECT ts, n, s, v FROM x`;
 
+/** One rollup bucket of a batch, aggregated here rather than by PostgreSQL (the batch is in memory anyway). */
+export interface RollupRow {
+  s: number; // series
+  b: number; // bucket start, epoch ms
+  n: number;
+  nn: number;
+  sum: number | null;
+  min: number | null;
+  max: number | null;
+  f: number | null; // first numeric value, at ft
+  ft: number | null;
+  l: number | null; // last numeric value, at lt
+  lt: number | null;
+}
+
+/** A batch's points aggregated into buckets of `widthMs` (aligned to the epoch, as date_bin from 2000-01-01 is). */
+export function rollupRows(points: ReadonlyArray<{ s: number; t: number; n: number | null }>, widthMs: number): RollupRow[] {
+  const buckets = new Map<string, RollupRow>();
+  for (const p of points) {
+    const b = Math.floor(p.t / widthMs) * widthMs;
+    const key = `${p.s}:${b}`;
+    let r = buckets.get(key);
+    if (!r) buckets.set(key, (r = { s: p.s, b, n: 0, nn: 0, sum: null, min: null, max: null, f: null, ft: null, l: null, lt: null }));
+    r.n++;
+    if (p.n === null) continue;
+    r.nn++;
+    r.sum = (r.sum ?? 0) + p.n;
+    r.min = r.min === null ? p.n : Math.min(r.min, p.n);
+    r.max = r.max === null ? p.n : Math.max(r.max, p.n);
+    if (r.ft === null || p.t < r.ft) [r.f, r.ft] = [p.n, p.t];
+    if (r.lt === null || p.t >= r.lt) [r.l, r.lt] = [p.n, p.t];
+  }
+  return [...buckets.values()];
+}
+
 /**
- * A rollup level's upsert. Count, sum, min, max, first and last merge exactly, so adding a batch's
- * partial aggregate to a bucket equals computing the bucket from all its points again: late and
- * backfilled points need no recomputation.
+ * A rollup level's upsert of pre-aggregated buckets. Count, sum, min, max, first and last merge
+ * exactly, so adding a batch's partial aggregate to a bucket equals computing the bucket from all
+ * its points again: late and backfilled points need no recomputation.
  */
-function rollup(table: string, width: string): string {
+function rollup(table: string, param: string): string {
   return `
   INSERT INTO ${table} AS r (bucket, series_id, n, nn, sum, min, max, first, last, first_ts, last_ts)
-  SELECT date_bin('${width}', ts, timestamptz '2000-01-01 00:00:00+00'), s, count(*), count(n), sum(n), min(n), max(n),
-         (array_agg(n ORDER BY ts) FILTER (WHERE n IS NOT NULL))[1], (array_agg(n ORDER BY ts DESC) FILTER (WHERE n IS NOT NULL))[1],
-         min(ts) FILTER (WHERE n IS NOT NULL), max(ts) FILTER (WHERE n IS NOT NULL)
-    FROM x GROUP BY 1, 2
+  SELECT to_timestamp(b / 1000.0), s, n, nn, sum, min, max, f, l, to_timestamp(ft / 1000.0), to_timestamp(lt / 1000.0)
+    FROM jsonb_to_recordset(${param}::jsonb)
+         AS y(s int, b double precision, n int, nn int, sum double precision, min double precision, max double precision,
+              f double precision, ft double precision, l double precision, lt double precision)
   ON CONFLICT (series_id, bucket) DO UPDATE SET
     n = r.n + excluded.n, nn = r.nn + excluded.nn,
     sum = coalesce(r.sum + excluded.sum, r.sum, excluded.sum),
@@ -47,8 +82,8 @@ function rollup(table: string, width: string): string {
     last_ts = greatest(r.last_ts, excluded.last_ts)`;
 }
 
-/** Raw points, and with `rollups` their 5-minute and hourly buckets, in one statement. */
+/** Raw points ($1), and with `rollups` their 5-minute ($2) and hourly ($3) buckets, in one statement. */
 export function insertHistory(rollups: boolean): string {
   if (!rollups) return `WITH x AS (${POINTS}) ${RAW}`;
-  return `WITH x AS (${POINTS}), raw AS (${RAW}), r5 AS (${rollup("telemetry_5m", "5 minutes")}) ${rollup("telemetry_1h", "1 hour")}`;
+  return `WITH x AS (${POINTS}), raw AS (${RAW}), r5 AS (${rollup("telemetry_5m", "$2")}) ${rollup("telemetry_1h", "$3")}`;
 }

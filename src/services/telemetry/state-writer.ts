@@ -3,7 +3,7 @@ import { withTransaction } from "../../platform/db/transaction.js";
 import { LoadingCache } from "../../platform/loading-cache.js";
 import type { JsonValue } from "../../entities/device-state.entity.js";
 import type { DeviceStateData } from "./device-state.model.js";
-import { insertHistory, UPDATE_STATE, UPSERT_SERIES } from "./state-writer.sql.js";
+import { insertHistory, rollupRows, UPDATE_STATE, UPSERT_SERIES } from "./state-writer.sql.js";
 import { documentOf, isRefusedContent, loadStates, rowOf } from "./state-writer.rows.js";
 import { AppError, badInput, isDatabaseUnavailable, notFound, unavailable } from "../../platform/errors.js";
 
@@ -50,6 +50,8 @@ const UNAVAILABLE_HOLD_MS = 1000;
 const MAX_ATTEMPTS = 5;
 /** Series ids kept in memory; past this the map starts over (a miss costs one upsert per batch). */
 const MAX_SERIES = 1_000_000;
+const FIVE_MINUTES_MS = 300_000;
+const HOUR_MS = 3_600_000;
 const seriesKey = (deviceId: string, key: string) => `${deviceId}\u0000${key}`;
 
 /**
@@ -75,11 +77,13 @@ export class StateWriter {
   /** History series id per device and key. */
   private readonly series = new Map<string, number>();
   private readonly insertHistory: string;
+  private readonly rollups: boolean;
 
   constructor(
     private readonly pool: Pool,
     options: { rollups: boolean } = { rollups: true },
   ) {
+    this.rollups = options.rollups;
     this.insertHistory = insertHistory(options.rollups);
   }
 
@@ -252,8 +256,10 @@ export class StateWriter {
     const series = new Map<string, number>();
     if (durable.length > 0) {
       await this.resolveSeries(client, durable, series);
-      const points = durable.map((h) => ({ s: this.series.get(seriesKey(h.d, h.k)) ?? series.get(seriesKey(h.d, h.k)), t: h.t, n: h.n, v: h.v }));
-      await client.query(this.insertHistory, [documentOf(points)]);
+      const points = durable.map((h) => ({ s: (this.series.get(seriesKey(h.d, h.k)) ?? series.get(seriesKey(h.d, h.k)))!, t: h.t, n: h.n, v: h.v }));
+      const params = [documentOf(points)];
+      if (this.rollups) params.push(documentOf(rollupRows(points, FIVE_MINUTES_MS)), documentOf(rollupRows(points, HOUR_MS)));
+      await client.query(this.insertHistory, params);
     }
     return { working, base, outcomes, conflicted, series };
   }
