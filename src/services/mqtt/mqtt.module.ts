@@ -45,7 +45,10 @@ export const mqttModule = defineModule({
         maxPacketBytes: config.limits.bodyBytes,
         maxKeepAliveSeconds: mqtt.maxKeepAliveSeconds,
         rateLimit: config.rateLimit,
-        touchEveryMs: config.lastSeenFlushMs,
+        // Proof of life for the offline sweep (a process killed with its sessions stops it). A third of
+        // OFFLINE_TIMEOUT is ample, and with 10,000 held sessions a write of all of them every flush
+        // (5 s) took a share of the database that ingest needs.
+        touchEveryMs: Math.max(config.lastSeenFlushMs, Math.floor(config.offlineTimeoutMs / 3)),
       },
     );
     return { mqtt: endpoint, mqttBridge: undefined };
