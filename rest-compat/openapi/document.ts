@@ -156,6 +156,7 @@ export function openApiDocument(config: Config, routes: RouteDocs["documented"])
     tags: [
       { name: "device", description: "Endpoints the firmware calls, authenticated by the device token." },
       { name: "app", description: "App-side endpoints kept for existing clients, authenticated by an access token." },
+      { name: "ota", description: "Firmware images: uploaded by the app (access token), downloaded by the device offered one (device token)." },
       { name: "service", description: "Index, health and documentation." },
     ],
     paths,

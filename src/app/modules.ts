@@ -7,6 +7,7 @@ import { dashboardsModule } from "../services/dashboards/dashboards.module.js";
 import { devicesModule } from "../services/devices/devices.module.js";
 import { notificationsModule } from "../services/notifications/notifications.module.js";
 import { mqttModule } from "../services/mqtt/mqtt.module.js";
+import { otaModule } from "../services/ota/ota.module.js";
 import { consoleModule } from "../services/console/console.module.js";
 import { telemetryModule } from "../services/telemetry/telemetry.module.js";
 
@@ -24,6 +25,7 @@ export const modules = [
   webhooksModule,
   rulesModule,
   mqttModule,
+  otaModule,
   consoleModule,
 ] as const satisfies ReadonlyArray<FeatureModule<never, unknown>>;
 

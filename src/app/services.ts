@@ -16,6 +16,7 @@ import { dashboardsModule } from "../services/dashboards/dashboards.module.js";
 import { devicesModule } from "../services/devices/devices.module.js";
 import { notificationsModule } from "../services/notifications/notifications.module.js";
 import { mqttModule } from "../services/mqtt/mqtt.module.js";
+import { otaModule } from "../services/ota/ota.module.js";
 import { telemetryModule } from "../services/telemetry/telemetry.module.js";
 import { modules } from "./modules.js";
 
@@ -53,7 +54,8 @@ export async function createServices(
   const webhooks = await webhooksModule.create({ ...platform, ...devices, ...notifications });
   const rules = await rulesModule.create({ ...platform, ...devices, ...telemetry, ...notifications, ...webhooks });
   const mqtt = await mqttModule.create({ ...platform, ...devices, ...telemetry });
-  const provided = { ...accounts, ...devices, ...telemetry, ...dashboards, ...notifications, ...schedules, ...webhooks, ...rules, ...mqtt };
+  const ota = await otaModule.create({ ...platform, ...devices, ...telemetry, ...notifications, ...webhooks });
+  const provided = { ...accounts, ...devices, ...telemetry, ...dashboards, ...notifications, ...schedules, ...webhooks, ...rules, ...mqtt, ...ota };
 
   await jobs.start();
   const lifecycle = modules as unknown as ReadonlyArray<FeatureModule<never, typeof provided>>;

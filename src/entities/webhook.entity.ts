@@ -12,6 +12,9 @@ export enum WebhookEvent {
   device_offline = "device_offline",
   state_confirmed = "state_confirmed",
   schedule_executed = "schedule_executed",
+  ota_updated = "ota_updated",
+  ota_failed = "ota_failed",
+  release_aborted = "release_aborted",
   all = "all",
 }
 registerEnumType(WebhookEvent, {

@@ -1,4 +1,5 @@
 import { historyConfig, type HistoryConfig } from "./config/history.js";
+import { otaConfig, type OtaConfig } from "./config/ota.js";
 import { allowList, ConfigError, int, isSet, oneOf, portOrOff, secret, token, url, type Env } from "./config/env.js";
 
 export { ConfigError } from "./config/env.js";
@@ -83,6 +84,8 @@ export interface Config {
   };
   /** Telemetry history: retention of each level, rollups, backfill limits. */
   readonly history: HistoryConfig;
+  /** Firmware images and releases (docs/ota.md). */
+  readonly ota: OtaConfig;
   readonly limits: {
     /** Live subscriptions per graphql-ws socket, and per user across sockets and SSE streams of a process. */
     readonly subscriptionsPerSocket: number;
@@ -202,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     mqtt: mqttConfig(env),
     history: historyConfig(env),
+    ota: otaConfig(env),
     limits: {
       subscriptionsPerSocket: int(env, "SUBSCRIPTIONS_PER_SOCKET", 100, 1, 100_000),
       subscriptionsPerUser: int(env, "SUBSCRIPTIONS_PER_USER", 500, 1, 1_000_000),

@@ -18,6 +18,8 @@ export enum Topic {
   ScheduleRan = "schedule.ran",
   RulesChanged = "rules.changed",
   WidgetChanged = "widget.changed",
+  /** A device of a release changed state, or the release's status changed (docs/ota.md). */
+  FirmwareUpdateChanged = "ota.update_changed",
   /**
    * Events between processes may have been lost (the Redis link was down): every cache must drop
    * what it holds and every live view re-read. Delivered in each process when its link is back.
@@ -80,6 +82,16 @@ export interface Payloads {
   [Topic.RulesChanged]: { deviceId: string };
   /** Created, changed (label, config, layout...) or deleted. Value changes come from DeviceStateChanged. */
   [Topic.WidgetChanged]: { ownerId: string; dashboardId: string; widget: WidgetSnapshot; deleted: boolean };
+  [Topic.FirmwareUpdateChanged]: {
+    ownerId: string;
+    releaseId: string;
+    /** Null when only the release's status changed. */
+    deviceId: string | null;
+    state: string | null;
+    error: string | null;
+    releaseStatus: string;
+    at: string;
+  };
   [Topic.NotificationAdded]: {
     userId: string;
     notification: { id: string; type: string; title: string; message: string; data: Record<string, JsonValue>; createdAt: string };

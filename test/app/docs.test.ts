@@ -33,6 +33,8 @@ const EXPECTED: Record<string, number[]> = {
   "GET /docs": [200],
   "GET /notifications/stream": [200, 401],
   "GET /export/telemetry.csv": [200, 400, 401, 404, 429, 503],
+  "POST /firmware": [201, 400, 401, 409, 413, 415, 429, 503],
+  "GET /firmware/update": [200, 206, 304, 403, 416, 429, 503],
 };
 /** The contract's status table for device endpoints. */
 const DEVICE_TABLE = [200, 400, 403, 404, 413, 415, 429, 503];

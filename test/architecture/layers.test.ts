@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
  * A feature imports only features before it; later ones reach it through events.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const FEATURES = ["accounts", "devices", "telemetry", "dashboards", "notifications", "schedules", "webhooks", "rules", "mqtt", "console"] as const;
+const FEATURES = ["accounts", "devices", "telemetry", "dashboards", "notifications", "schedules", "webhooks", "rules", "mqtt", "ota", "console"] as const;
 /** rest-compat routes and automation resolvers, by file name. */
 const BY_FILE: Record<string, string> = {
   "rest-compat/app.routes.ts": "accounts",
@@ -17,6 +17,7 @@ const BY_FILE: Record<string, string> = {
   "rest-compat/export.routes.ts": "telemetry",
   "rest-compat/widget.routes.ts": "dashboards",
   "rest-compat/notifications-stream.routes.ts": "notifications",
+  "rest-compat/ota.routes.ts": "ota",
 };
 
 type Layer = { rank: number; name: string; feature?: number };

@@ -33,6 +33,8 @@ const SNAPSHOT = `{
   dashboards { id name widgets { id label order width height config nextSchedule { id status } } }
   webhooks { id url active events }
   notifications(first: 50) { edges { node { id read } } }
+  firmwares { id version }
+  releases { id status counts { targeted } }
 }`;
 
 beforeAll(async () => {
@@ -66,6 +68,25 @@ beforeAll(async () => {
     t,
   );
   if (rule.data?.createRule?.id) aliceIds.rule = rule.data.createRule.id;
+  // A firmware image (uploaded over REST) and a release of it to Alice's device.
+  const image = Buffer.alloc(200, 1);
+  image[0] = 0xe9;
+  const uploaded = await fetch(`${server.url}/firmware?title=sweep&version=1.0.0`, {
+    method: "POST",
+    headers: { "content-type": "application/octet-stream", authorization: `Bearer ${t}` },
+    body: image,
+  });
+  aliceIds.firmware = ((await uploaded.json()) as { id: string }).id;
+  aliceIds.release = (
+    await gql(
+      server.url,
+      `mutation ($i: CreateReleaseInput!) { createRelease(input: $i) { id } }`,
+      { i: { firmwareId: aliceIds.firmware, deviceIds: [device.id] } },
+      t,
+    )
+  ).data.createRelease.id;
+  // The offer lands in the device's state in the background: wait for it, so the snapshots hold still.
+  for (let i = 0; i < 400 && !("ota" in (await server.services.state.get(device.id)).desired); i++) await new Promise((r) => setTimeout(r, 25));
 });
 afterAll(() => server.stop());
 
@@ -104,7 +125,12 @@ function sample(type: GraphQLInputType, id: string, name: string): unknown {
   throw new Error(`no sample for ${String(type)}`);
 }
 
-const takesId = (field: GraphQLField<unknown, unknown>) => field.args.some((a) => getNamedType(a.type).name === "ID");
+/** An ID argument, or an input object with an ID field (createRelease's firmwareId and deviceIds, ...). */
+const takesId = (field: GraphQLField<unknown, unknown>) =>
+  field.args.some((a) => {
+    const named = getNamedType(a.type);
+    return named.name === "ID" || (isInputObjectType(named) && Object.values(named.getFields()).some((f) => getNamedType(f.type).name === "ID"));
+  });
 
 function operation(kind: "query" | "mutation" | "subscription", field: GraphQLField<unknown, unknown>, id: string) {
   const vars: Record<string, unknown> = {};
