@@ -4,6 +4,7 @@ import { HttpTransport } from "./http-transport.js";
 import { applyState, FIRMWARE, Sensors, telemetryData, type Counters, type PinChange, type Pins } from "./protocol.js";
 import { sleep } from "./http.js";
 import { Link } from "./link.js";
+import { SimOta } from "./ota.js";
 import type { DeviceSide, RequestKind, Transport, TransportFactory, TransportOptions } from "./transport.js";
 
 export type { RequestKind } from "./transport.js";
@@ -44,6 +45,10 @@ export interface SimDeviceOptions {
   listener?: DeviceListener;
   /** How the device reaches the server; HTTP as the firmware does unless given. */
   transport?: TransportFactory;
+  /** Reported as fw_version at start, and update offers answered; without it the device ignores them (old firmware). */
+  firmwareVersion?: string;
+  /** Answer update offers with FAILED after the download (simulate's --ota-failure-rate). */
+  otaFails?: boolean;
 }
 
 export type DeviceState = "idle" | "running" | "forbidden" | "stopped";
@@ -62,9 +67,10 @@ export class SimDevice {
   private readonly link = new Link();
   private readonly side: DeviceSide;
   private bootedAt = 0;
+  private readonly ota: SimOta | undefined;
 
   constructor(options: SimDeviceOptions) {
-    const { transport, ...rest } = options;
+    const { transport, firmwareVersion, otaFails, ...rest } = options;
     this.o = {
       telemetryIntervalMs: FIRMWARE.telemetryIntervalMs,
       pollIntervalMs: FIRMWARE.pollIntervalMs,
@@ -81,7 +87,24 @@ export class SimDevice {
     };
     this.transport = (transport ?? ((o) => new HttpTransport(o)))(this.o);
     this.sensors = new Sensors(this.o.random);
+    this.ota =
+      firmwareVersion === undefined
+        ? undefined
+        : new SimOta({
+            baseUrl: this.o.baseUrl,
+            token: this.o.token,
+            version: firmwareVersion,
+            fails: otaFails ?? false,
+            timeoutMs: 60_000,
+            signal: this.abort.signal,
+            say: (text, debug) => this.say(text, debug),
+          });
     this.side = this.sideOf();
+  }
+
+  /** The firmware version it runs: --firmware-version, or the last update's. */
+  get firmwareVersion(): string | undefined {
+    return this.ota?.version;
   }
 
   get name(): string {
@@ -123,12 +146,17 @@ export class SimDevice {
       get running() {
         return state() === "running";
       },
-      reading: () => telemetryData(this.pins, Math.floor(performance.now() - this.bootedAt), this.sensors.read(), this.counters),
+      reading: () => ({
+        ...telemetryData(this.pins, Math.floor(performance.now() - this.bootedAt), this.sensors.read(), this.counters),
+        ...this.ota?.fields(),
+      }),
       apply: (data, source) => this.applyServerState(data, source),
       sent: () => this.o.listener.sent?.(this),
       ok: (kind, latencyMs) => {
-        if (kind === "telemetry") this.counters.sent++;
-        else this.counters.polls++;
+        if (kind === "telemetry") {
+          this.counters.sent++;
+          this.ota?.reportAccepted();
+        } else this.counters.polls++;
         this.o.listener.ok?.(this, kind, latencyMs);
       },
       fail: (kind, what) => {
@@ -159,6 +187,7 @@ export class SimDevice {
 
   private applyServerState(data: Record<string, unknown>, source: RequestKind): PinChange[] {
     const changes = applyState(data, this.pins);
+    this.ota?.see(data);
     for (const change of changes) {
       this.counters.commands++;
       this.o.listener.command?.(this, change, source);

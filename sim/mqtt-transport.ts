@@ -3,7 +3,7 @@
 // pushed to it. A report counts as accepted at its PUBACK, which the server sends after the commit.
 import mqtt, { ReasonCodes, type MqttClient } from "mqtt";
 import { Backoff, stateOf, type PinChange } from "./protocol.js";
-import type { DeviceSide, Transport, TransportOptions } from "./transport.js";
+import type { DeviceSide, Reading, Transport, TransportOptions } from "./transport.js";
 
 export interface MqttSettings {
   /** mqtt:// or mqtts:// URL of the server's endpoint. */
@@ -40,7 +40,7 @@ export class MqttTransport implements Transport {
   private awaitingState = false;
   private waker = new AbortController();
   /** Reports without a PUBACK when their connection ended: sent again after reconnecting, as the contract asks. */
-  private resend: Array<Record<string, number>> = [];
+  private resend: Array<Reading> = [];
 
   constructor(
     private readonly o: TransportOptions,
@@ -132,7 +132,7 @@ export class MqttTransport implements Transport {
   private async session(client: MqttClient): Promise<Failure | undefined> {
     let ended: Failure | undefined;
     let goodbye: number | undefined;
-    const inFlight = new Set<Record<string, number>>();
+    const inFlight = new Set<Reading>();
     client.on("disconnect", (packet) => (goodbye = packet.reasonCode));
     client.once("close", () => {
       ended = goodbye ? { what: hex(goodbye), reason: `server ended the session: ${coded(goodbye)}` } : { what: "closed", reason: "connection closed" };
@@ -177,7 +177,7 @@ export class MqttTransport implements Transport {
     return ended;
   }
 
-  private publish(client: MqttClient, inFlight: Set<Record<string, number>>, data: Record<string, number>): void {
+  private publish(client: MqttClient, inFlight: Set<Reading>, data: Reading): void {
     const startedAt = performance.now();
     inFlight.add(data);
     this.d.sent();

@@ -28,6 +28,13 @@ const USAGE = `Usage: npm run simulate -- [options]
   --no-long-poll     ignore X-Long-Poll-Max and poll plainly (firmware before long polling); with long
                      polling a poll is held at most until the next report is due, as on the ESP32
                      (one request at a time)
+  --firmware-version V  reported as fw_version at start; update offers (the state key \`ota\`) are then
+                     answered as the firmware does: GET /firmware/update, size and SHA-256 checked,
+                     fw_state DOWNLOADING, DOWNLOADED, UPDATING reported, then fw_version = the offered
+                     version (without it the devices ignore offers, as firmware before updates did)
+  --ota-failure-rate P  share 0..1 of the devices that report fw_state FAILED after downloading an
+                     offered image (default 0; needs --firmware-version), to exercise a release's abort
+                     threshold
   --verbose          also print each device's retries, commands and long-poll changes
 A device that loses the server (no connection, a timeout, a 5xx, a dropped MQTT connection) prints
 "offline (...)" once, retries (or reconnects) with the firmware's backoff (at most 60 s apart) and prints
@@ -47,11 +54,25 @@ interface Options {
   dashboard: boolean;
   longPoll: boolean;
   verbose: boolean;
+  firmwareVersion?: string;
+  otaFailureRate: number;
 }
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
   process.exit(2);
+}
+
+/** As esp_app_desc_t.version holds it: 1..31 printable characters. */
+function firmwareVersionOf(text: string): string {
+  if (!/^[\x21-\x7e]{1,31}$/.test(text)) fail(`--firmware-version must be 1..31 printable characters without spaces, got "${text}"`);
+  return text;
+}
+
+function rateOf(text: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) fail(`--ota-failure-rate must be a number 0..1, got "${text}"`);
+  return n;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -75,6 +96,8 @@ function parseOptions(argv: string[]): Options {
         dashboard: { type: "boolean", default: false },
         "no-long-poll": { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
+        "firmware-version": { type: "string" },
+        "ota-failure-rate": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -102,6 +125,7 @@ function parseOptions(argv: string[]): Options {
   if (values.transport !== "http" && values.transport !== "mqtt") fail(`--transport must be http or mqtt, got "${values.transport}"`);
   const mqtt = values.transport === "mqtt" ? mqttOptions(url, values["mqtt-url"], values["topic-prefix"]) : undefined;
   if (!mqtt && (values["mqtt-url"] !== undefined || values["topic-prefix"] !== undefined)) fail("--mqtt-url and --topic-prefix need --transport mqtt");
+  if (values["ota-failure-rate"] !== undefined && values["firmware-version"] === undefined) fail("--ota-failure-rate needs --firmware-version");
   const password = values.password ?? process.env.SIM_PASSWORD;
   if (values.email === undefined && values.password !== undefined) fail("--password needs --email");
   if (values.email !== undefined && password === undefined) fail("--email needs --password (or SIM_PASSWORD)");
@@ -118,6 +142,8 @@ function parseOptions(argv: string[]): Options {
     dashboard: values.dashboard,
     longPoll: !values["no-long-poll"],
     verbose: values.verbose,
+    firmwareVersion: values["firmware-version"] === undefined ? undefined : firmwareVersionOf(values["firmware-version"]),
+    otaFailureRate: values["ota-failure-rate"] === undefined ? 0 : rateOf(values["ota-failure-rate"]),
   };
 }
 
@@ -174,8 +200,10 @@ async function main(): Promise<void> {
   const intervalMs = o.intervalS * 1000;
   const stats = new Stats(records.length, 2 * intervalMs, undefined, o.mqtt ? MQTT_NOUNS : HTTP_NOUNS);
   const mqtt = o.mqtt;
+  // Exactly that share of the fleet fails its updates, the first devices of the list.
+  const failing = Math.round(o.otaFailureRate * records.length);
   const devices = records.map(
-    (r) =>
+    (r, index) =>
       new SimDevice({
         baseUrl: o.url,
         id: r.id,
@@ -184,6 +212,8 @@ async function main(): Promise<void> {
         telemetryIntervalMs: intervalMs,
         pollIntervalMs: o.pollS * 1000,
         longPoll: o.longPoll,
+        firmwareVersion: o.firmwareVersion,
+        otaFails: index < failing,
         startDelayMs: Math.random() * intervalMs, // boots spread over one interval: no lockstep
         ...(mqtt ? { transport: (t) => new MqttTransport(t, mqtt) } : {}),
         listener: {

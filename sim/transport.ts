@@ -6,6 +6,9 @@ import type { PinChange } from "./protocol.js";
 /** "poll": an HTTP poll; "state" and "command": MQTT downlinks; "connect": an MQTT connection. */
 export type RequestKind = "telemetry" | "poll" | "state" | "command" | "connect";
 
+/** A report's `data`. */
+export type Reading = Record<string, number | string>;
+
 /** What a transport sees of its device. */
 export interface DeviceSide {
   readonly id: string;
@@ -14,8 +17,8 @@ export interface DeviceSide {
   readonly signal: AbortSignal;
   /** Neither stopped nor refused. */
   readonly running: boolean;
-  /** The next report's `data`, as the firmware builds it. */
-  reading(): Record<string, number>;
+  /** The next report's `data`, as the firmware builds it (numbers, and the fw_* strings of an update). */
+  reading(): Reading;
   /** A server state (a poll answer, a report's answer, a state or command message); returns the pins it changed. */
   apply(data: Record<string, unknown>, source: RequestKind): PinChange[];
   /** A report went out. */

@@ -16,12 +16,15 @@
 #include <soc/soc_caps.h>
 
 #include "board_mqtt.h"
+#include "board_ota.h"
 #include "src/thingsnxt/chip_temp.h"
 #include "src/thingsnxt/device.h"
 
 namespace {
 
-const char kFirmware[] = "ThingsNXT ESP32 firmware 2.0.0";
+// Reported as fw_version and sent as x-ESP32-version; raise it for every image you upload.
+#define TNX_FIRMWARE_VERSION "2.0.0"
+const char kFirmware[] = "ThingsNXT ESP32 firmware " TNX_FIRMWARE_VERSION;
 constexpr uint32_t kWatchdogMs = 60000;    // above the longest blocking request: 30 s long poll + TLS
 constexpr uint32_t kWifiRetryMs = 15000;   // fresh WiFi.begin() when auto-reconnect gave up
 constexpr size_t kMaxConsoleLine = 512;    // PEM lines are 64 chars; a provision line is far shorter
@@ -145,17 +148,20 @@ class BoardHttp : public tnx::HttpClient {
     http.setConnectTimeout(static_cast<int32_t>(request.timeoutMs));
     http.setTimeout(static_cast<uint16_t>(request.timeoutMs));  // at most 30 000 ms here
     if (!http.begin(https ? static_cast<WiFiClient&>(secure) : plain, request.url.c_str())) return response;
-    static const char* kHeaders[] = {"Retry-After", "X-Long-Poll-Max"};
-    http.collectHeaders(kHeaders, 2);
+    static const char* kHeaders[] = {"Retry-After", "X-Long-Poll-Max", "Content-Range", "x-sha256"};
+    static const char* kLowerCase[] = {"retry-after", "x-long-poll-max", "content-range", "x-sha256"};
+    http.collectHeaders(kHeaders, 4);
     for (const auto& header : request.headers) http.addHeader(header.first.c_str(), header.second.c_str());
 
     uint8_t* body = reinterpret_cast<uint8_t*>(const_cast<char*>(request.body.data()));
     const int status = http.sendRequest(request.method.c_str(), body, request.body.size());
     if (status > 0) {
       response.status = status;
-      response.body = http.getString().c_str();
-      if (http.hasHeader("Retry-After")) response.headers["retry-after"] = http.header("Retry-After").c_str();
-      if (http.hasHeader("X-Long-Poll-Max")) response.headers["x-long-poll-max"] = http.header("X-Long-Poll-Max").c_str();
+      const String payload = http.getString();  // an update chunk is binary: keep its length, NULs and all
+      response.body.assign(payload.c_str(), payload.length());
+      for (size_t i = 0; i < 4; ++i) {
+        if (http.hasHeader(kHeaders[i])) response.headers[kLowerCase[i]] = http.header(kHeaders[i]).c_str();
+      }
     } else {
       response.status = status == HTTPC_ERROR_READ_TIMEOUT ? tnx::kHttpTimeout : tnx::kHttpNetworkError;
     }
@@ -202,9 +208,14 @@ BoardSensors sensors;
 WifiPlatform platform;
 BoardHttp http(store);
 BoardMqtt mqtt(store);  // used after `transport mqtt`
-tnx::Device device(tnx::Ports{http, store, boardClock, gpio, console, sensors, platform, &mqtt}, kPins);
+BoardOta ota(TNX_FIRMWARE_VERSION);
+tnx::Device device(tnx::Ports{http, store, boardClock, gpio, console, sensors, platform, &mqtt, &ota}, kPins);
 
 }  // namespace
+
+// Arduino-ESP32 marks a new image valid in initArduino(), before setup(), unless this returns
+// true: the core confirms it only once it has reached the server, else rolls it back.
+extern "C" bool verifyRollbackLater() { return true; }
 
 void setup() {
   Serial.begin(115200);

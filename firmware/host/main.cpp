@@ -1,13 +1,18 @@
 // host_device: the portable firmware core on a PC, for end-to-end tests
 // against a real server. Console on stdin/stdout; see firmware/README.md.
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
+
+#include <unistd.h>
 
 #include "config.h"
 #include "device.h"
+#include "file_flash.h"
 #include "file_store.h"
 #include "host_ports.h"
 #include "http_client.h"
@@ -24,6 +29,8 @@ void onSignal(int) { g_stop = 1; }
 
 struct Options {
   std::string storePath = "./host_device_store.json";
+  std::string flashDir;  // empty: no over-the-air updates
+  std::string firmwareVersion = "2.0.0";
   tnx::Config config;
   tnx::DebugLevel debug = tnx::DebugLevel::On;
 };
@@ -32,6 +39,8 @@ void usage(std::FILE* to) {
   std::fprintf(to,
                "usage: host_device [--store FILE] [--telemetry-ms N] [--poll-ms N] [--health-ms N]\n"
                "                   [--timeout-ms N] [--debug off|on|verbose]\n"
+               "                   [--flash DIR] [--firmware-version V] [--ota-confirm-ms N] [--ota-check-ms N]\n"
+               "                   [--ota-chunk-bytes N]\n"
                "Commands are read from stdin (type 'help'); output goes to stdout.\n");
 }
 
@@ -68,6 +77,17 @@ bool parseOptions(int argc, char** argv, Options& options) {
       ok = parsePositive(value, options.config.healthIntervalMs);
     } else if (flag == "--timeout-ms") {
       ok = parsePositive(value, options.config.httpTimeoutMs);
+    } else if (flag == "--flash") {
+      options.flashDir = value;
+    } else if (flag == "--firmware-version") {
+      options.firmwareVersion = value;
+      ok = !value.empty() && value.size() < 32;  // esp_app_desc_t.version is char[32]
+    } else if (flag == "--ota-confirm-ms") {
+      ok = parsePositive(value, options.config.otaConfirmTimeoutMs);
+    } else if (flag == "--ota-check-ms") {
+      ok = parsePositive(value, options.config.otaCheckIntervalMs);
+    } else if (flag == "--ota-chunk-bytes") {
+      ok = parsePositive(value, options.config.otaChunkBytes);
     } else {
       ok = false;
     }
@@ -110,7 +130,13 @@ int main(int argc, char** argv) {
 #else
   tnx::MqttClient* mqttPort = nullptr;  // built without libmosquitto-dev: transport http only
 #endif
-  tnx::Device device(tnx::Ports{http, store, clock, gpio, console, sensors, platform, mqttPort}, pins, options.config);
+  std::unique_ptr<host::FileFlash> flash;  // only with --flash: no files are touched otherwise
+  if (!options.flashDir.empty()) {
+    flash.reset(new host::FileFlash(options.flashDir, options.firmwareVersion));
+    host::printLine(flash->boot());
+  }
+  tnx::UpdatePort* updatePort = flash.get();
+  tnx::Device device(tnx::Ports{http, store, clock, gpio, console, sensors, platform, mqttPort, updatePort}, pins, options.config);
   device.log().setLevel(options.debug);
   device.begin();
   while (!g_stop) {
@@ -118,6 +144,17 @@ int main(int argc, char** argv) {
     mqtt.loop();
 #endif
     device.tick();
+    if (flash && flash->rebootRequested()) {
+      // The board resets; the host starts itself again, same binary and arguments, and the
+      // "boot loader" (FileFlash::boot) picks the slot. stdout stays the harness's pipe.
+#if TNX_HOST_MQTT
+      mqtt.disconnect();
+#endif
+      host::printLine("REBOOTING");
+      execv("/proc/self/exe", argv);
+      std::fprintf(stderr, "host_device: re-exec failed: %s\n", std::strerror(errno));
+      return 1;
+    }
     console.waitForInput(10);
   }
 #if TNX_HOST_MQTT

@@ -173,11 +173,48 @@ struct Mqtt : tnx::MqttClient {
   }
 };
 
+// A two-slot flash in memory: what was written, and every call the core made.
+struct Update : tnx::UpdatePort {
+  std::string version = "1.0.0";
+  bool pending = false;  // the running image is on trial
+  std::string slot;      // the other slot's bytes
+  bool begun = false, ended = false, marked = false, confirmed = false, rolledBack = false;
+  int begins = 0, aborts = 0, reboots = 0;
+  uint32_t beganSize = 0;
+  std::string runningVersion() override { return version; }
+  bool pendingVerify() override { return pending; }
+  bool begin(uint32_t size, std::string&) override {
+    ++begins;
+    begun = true;
+    beganSize = size;
+    slot.clear();
+    return true;
+  }
+  bool write(const uint8_t* data, size_t size, std::string& why) override {
+    if (!begun) why = "not begun";
+    if (begun) slot.append(reinterpret_cast<const char*>(data), size);
+    return begun;
+  }
+  bool end(std::string&) override {
+    ended = true;
+    begun = false;
+    return true;
+  }
+  void abort() override {
+    ++aborts;
+    begun = false;
+  }
+  bool markPending(std::string&) override { return marked = ended; }
+  void reboot() override { ++reboots; }
+  bool confirm(std::string&) override { return confirmed = true; }
+  void rollback() override { rolledBack = true; }
+};
+
 constexpr const char* kToken = "secret-token-42";
 
 // A Device with fake ports. provisioned() fills the store before begin().
 struct Rig {
-  explicit Rig(const tnx::Config& c = tnx::Config()) : config(c) {}
+  explicit Rig(const tnx::Config& c = tnx::Config(), tnx::UpdatePort* u = nullptr) : config(c), update(u) {}
 
   Clock clock;
   Http http{clock};
@@ -188,7 +225,8 @@ struct Rig {
   Platform platform;
   Mqtt mqtt{clock};
   tnx::Config config;
-  tnx::Device device{tnx::Ports{http, store, clock, gpio, console, sensors, platform, &mqtt}, tnx::PinMap::defaults(), config};
+  tnx::UpdatePort* update;
+  tnx::Device device{tnx::Ports{http, store, clock, gpio, console, sensors, platform, &mqtt, update}, tnx::PinMap::defaults(), config};
 
   void provisionStore() {
     store.values = {{"device_id", "dev1"}, {"device_token", kToken}, {"api_url", "http://api.test"}};

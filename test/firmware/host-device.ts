@@ -1,5 +1,6 @@
 // firmware/build/host_device (the firmware core on the PC) as a child process, for the end-to-end tests.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,4 +86,15 @@ export class HostDevice {
   tail(n = 25): string {
     return [...this.lines.slice(-n).map((l) => l.text), this.partial, this.stderr ? `stderr: ${this.stderr}` : ""].join("\n");
   }
+}
+
+/** An ESP32 application image as the OTA contract describes it: 0xE9, the app descriptor at byte 32 (version at 48), filler. */
+export function testImage(version: string, size: number): Buffer {
+  const image = randomBytes(size);
+  image.fill(0, 0, 112);
+  image[0] = 0xe9;
+  image.writeUInt32LE(0xabcd5432, 32);
+  image.write(version, 48, "latin1");
+  image.write("thingsnxt", 80, "latin1");
+  return image;
 }

@@ -18,6 +18,11 @@ unsigned long micros();
 unsigned long millis();
 void delay(uint32_t);
 void delayMicroseconds(uint32_t us);
+// Weak hooks of esp32-hal-misc.c. With rollback enabled, initArduino() marks a new image valid
+// at once unless the sketch defines verifyRollbackLater() returning true; then the sketch
+// confirms (esp_ota_mark_app_valid_cancel_rollback) or rolls back by itself.
+bool verifyOta(void);
+bool verifyRollbackLater(void);
 #ifdef __cplusplus
 }
 #endif

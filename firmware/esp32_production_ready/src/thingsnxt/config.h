@@ -19,6 +19,11 @@ struct Config {
   uint32_t mqttKeepAliveS = 30;          // the server calls a silent device offline after 1.5x this
   uint32_t mqttConnectTimeoutMs = 15000; // an attempt without CONNACK by then counts as failed
   const char* mqttTopicPrefix = "thingsnxt";  // the server's MQTT_TOPIC_PREFIX
+  // over-the-air updates (ota_link.cpp)
+  uint32_t otaChunkBytes = 16384;           // one Range request; the board holds one chunk in RAM
+  uint32_t otaMaxFailures = 10;             // consecutive failed chunk requests before FAILED
+  uint32_t otaCheckIntervalMs = 14400000;   // GET /firmware/update every 4 h (and once at boot)
+  uint32_t otaConfirmTimeoutMs = 300000;    // a new image that cannot reach the server by then rolls back
 };
 
 }  // namespace tnx

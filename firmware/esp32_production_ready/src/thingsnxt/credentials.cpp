@@ -44,7 +44,8 @@ void saveTransport(KeyValueStore& store, const Credentials& c) {
 
 void eraseAll(KeyValueStore& store) {
   for (const char* key : {keys::kDeviceId, keys::kToken, keys::kApiUrl, keys::kWifiSsid,
-                          keys::kWifiPassword, keys::kCaCert, keys::kTransport, keys::kMqttUrl}) {
+                          keys::kWifiPassword, keys::kCaCert, keys::kTransport, keys::kMqttUrl,
+                          keys::kOtaAttempt, keys::kOtaSkip}) {
     store.remove(key);
   }
 }

@@ -16,6 +16,8 @@ constexpr const char* kWifiPassword = "wifi_pass";
 constexpr const char* kCaCert = "ca_cert";  // PEM; read by the sketch's HTTPS and MQTTS clients
 constexpr const char* kTransport = "transport";  // "mqtt"; absent: http
 constexpr const char* kMqttUrl = "mqtt_url";     // absent: derived from the api url
+constexpr const char* kOtaAttempt = "ota_attempt";  // "<version> <release>" of the image being booted into
+constexpr const char* kOtaSkip = "ota_skip";        // the release (or sha256) that failed here: not retried
 }  // namespace keys
 
 enum class Transport { Http, Mqtt };

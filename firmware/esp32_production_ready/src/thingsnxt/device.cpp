@@ -25,12 +25,15 @@ Device::Device(const Ports& ports, PinMap pins, const Config& config)
       telemetry_{"telemetry", config.telemetryIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)},
       poll_{"poll", config.pollIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)},
       health_{"health", config.healthIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)},
-      mqttBackoff_(config.backoffBaseMs, config.backoffCapMs) {}
+      mqttBackoff_(config.backoffBaseMs, config.backoffCapMs),
+      otaChunks_{"ota download", 0, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)},
+      otaChecks_{"ota check", config.otaCheckIntervalMs, 0, Backoff(config.backoffBaseMs, config.backoffCapMs)} {}
 
 void Device::begin() {
   // Outputs start LOW, a known state after a brown-out; the first poll restores what the app wants.
   for (const auto& pin : pins_.entries()) ports_.gpio.write(pin.gpio, false);
   credentials_ = loadCredentials(ports_.store);
+  otaBoot();
   if (credentials_.complete()) {
     enterRunning();
   } else {
@@ -79,28 +82,42 @@ void Device::stopForbidden(const std::string& why) {
 }
 
 void Device::tick() {
+  if (halted()) return;
   updateUptime();
   std::string line;
   while (ports_.console.readLine(line)) handleLine(line);
-  if (state_ != State::Running || !trackNetwork()) return;
+  otaWatchConfirm(ports_.clock.millis());  // also while unprovisioned or refused: the image cannot reach the server
+  if (halted() || state_ != State::Running || !trackNetwork()) return;
 
   const uint32_t now = ports_.clock.millis();
+  // Asked after mqttTick(): a state message in it may have started an update.
+  const auto canCheck = [this] { return ports_.update != nullptr && otaStep_ == OtaStep::Idle && !otaAwaitingConfirm_; };
+  if (rateLimited_ && reached(now, gateUntil_)) rateLimited_ = false;
   if (usingMqtt()) {
     mqttTick(now);
+    // The image itself always comes over HTTP, between MQTT events.
+    if (state_ != State::Running || rateLimited_ || !mqttConnected()) return;
+    if (otaDue(ports_.clock.millis())) {
+      otaTick();
+    } else if (canCheck() && reached(ports_.clock.millis(), otaChecks_.dueAt) && !reportAfterFirstPoll_) {
+      otaCheck();
+    }
     return;
   }
-  if (rateLimited_) {
-    if (!reached(now, gateUntil_)) return;
-    rateLimited_ = false;
-  }
+  if (rateLimited_) return;
   // One request per tick keeps the console and the watchdog serviced.
   // Reports go first: after a command they carry the confirmation. A long
   // poll never holds past the next report (see pollWaitS), and with less than
   // 1 s left the poll waits for the report instead.
+  // An update's chunks fill the time between reports and (plain) polls, so commands still come within 3 s.
   if (reached(now, telemetry_.dueAt)) {
     sendTelemetry();
   } else if (reached(now, poll_.dueAt) && !pollYieldsToReport(now)) {
     poll();
+  } else if (otaDue(now)) {
+    otaTick();
+  } else if (canCheck() && reached(now, otaChecks_.dueAt) && !reportAfterFirstPoll_) {
+    otaCheck();  // after the first poll, whose state may carry the offer already
   } else if (reached(now, health_.dueAt)) {
     checkHealth();
   }

@@ -15,10 +15,12 @@
 #include "config.h"
 #include "credentials.h"
 #include "logger.h"
+#include "ota.h"
 #include "pin_map.h"
 #include "platform.h"
 #include "protocol.h"
 #include "provisioning.h"
+#include "sha256.h"
 #include "stats.h"
 
 namespace tnx {
@@ -39,6 +41,7 @@ class Device {
   uint32_t longPollWaitS() const { return longPollWaitS_; }  // negotiated: min(cap, X-Long-Poll-Max); 0: plain
   bool mqttConnected() const { return mqttPhase_ == MqttPhase::Connected; }
   Logger& log() { return log_; }
+  bool halted() const { return otaStep_ == OtaStep::Halted; }  // rebooting or rolling back: nothing more to do
 
  private:
   // A request kind with its own schedule and backoff: a 503 on reports
@@ -91,6 +94,22 @@ class Device {
   void mqttReport(uint32_t now);
   std::string healthText() const;
 
+  // over-the-air update (ota_link.cpp)
+  enum class OtaStep { Idle, Download, Activate, Reboot, Halted };
+  void otaBoot();
+  bool otaDue(uint32_t now) const;
+  void otaTick();
+  void otaSeeState(const cJSON* data);
+  void otaConsider(const OtaOffer& offer, const char* source);
+  void otaDownload();
+  bool otaTake(const HttpResponse& response);
+  void otaFinish();
+  void otaCheck();
+  void otaFail(const std::string& why);
+  void otaReachedServer();
+  void otaReport(const std::string& key, const std::string& value);
+  void otaWatchConfirm(uint32_t now);
+
   Ports ports_;
   PinMap pins_;
   Config config_;
@@ -119,6 +138,19 @@ class Device {
   std::string stateTopic_;      // {prefix}/device/{id}/state, /commands, /telemetry
   std::string commandsTopic_;
   std::string telemetryTopic_;
+
+  OtaStep otaStep_ = OtaStep::Idle;
+  OtaOffer offer_;
+  uint32_t otaOffset_ = 0;       // bytes written and hashed so far: the next Range starts here
+  bool otaBegun_ = false;        // the update port holds a begun image
+  Sha256 otaHash_;
+  Channel otaChunks_;            // chunk requests, with their own backoff
+  Channel otaChecks_;            // GET /firmware/update without an offer in the state
+  bool otaAwaitingConfirm_ = false;
+  uint32_t otaConfirmBy_ = 0;
+  std::vector<std::pair<std::string, std::string>> fwReport_;  // fw_* keys the next report carries
+  int fwPublishId_ = 0;          // MQTT: the report that carried them, until its PUBACK
+  size_t fwPublished_ = 0;
 
   uint32_t lastMillis_ = 0;
   uint64_t uptimeMs_ = 0;

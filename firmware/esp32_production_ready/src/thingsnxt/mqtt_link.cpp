@@ -101,6 +101,11 @@ void Device::onMqttEvent(const MqttEvent& event) {
       // Reports are the only QoS 1 publishes: the server acknowledges one once it is committed.
       ++stats_.sent;
       log_.debug("Telemetry sent (MQTT PUBACK)");
+      if (fwPublishId_ != 0 && event.id == fwPublishId_) {
+        fwReport_.erase(fwReport_.begin(), fwReport_.begin() + static_cast<std::ptrdiff_t>(fwPublished_));
+        fwPublishId_ = 0;
+      }
+      otaReachedServer();
       break;
     case MqttEvent::Kind::Message:
       onMqttMessage(event);
@@ -119,6 +124,7 @@ void Device::onMqttMessage(const MqttEvent& event) {
       return;
     }
     ++stats_.polls;
+    otaReachedServer();
     applyServerState(data, "mqtt state");
     if (reportAfterFirstPoll_) {
       reportAfterFirstPoll_ = false;
@@ -135,11 +141,18 @@ void Device::onMqttMessage(const MqttEvent& event) {
 }
 
 void Device::mqttReport(uint32_t now) {
-  const std::string body = buildMqttReport(telemetryInput(now));
+  const TelemetryInput input = telemetryInput(now);
+  const std::string body = buildMqttReport(input);
   log_.verbose("> MQTT " + telemetryTopic_ + " " + body);
   telemetry_.dueAt = now + telemetry_.intervalMs;
   lastWasReport_ = true;
-  if (ports_.mqtt->publish(telemetryTopic_, body, 1) < 0) {
+  const int id = ports_.mqtt->publish(telemetryTopic_, body, 1);
+  if (id >= 0 && !input.texts.empty()) {
+    // fw_* keys leave the queue with this report's PUBACK; until then later reports repeat them.
+    fwPublishId_ = id;
+    fwPublished_ = input.texts.size();
+  }
+  if (id < 0) {
     // Not queued (the client's outbox is full, or the session just ended): the next report
     // carries the same pins a moment later.
     ++stats_.failed;

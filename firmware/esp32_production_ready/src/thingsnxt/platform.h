@@ -2,6 +2,7 @@
 // The small interfaces the portable core needs from its surroundings. The ESP32
 // sketch implements them with Arduino APIs, host/ with POSIX, tests/ with fakes.
 // Nothing in this directory may include an Arduino header.
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -132,6 +133,30 @@ class MqttClient {
   virtual bool nextEvent(MqttEvent& event) = 0;  // non-blocking; false: none queued
 };
 
+// The two-slot application flash and the boot choice: esp_ota_ops.h on the ESP32 (board_ota.h),
+// two slot files and a state file on the host. The core owns the update state machine
+// (ota_link.cpp); this only writes, switches and confirms. An image that was booted into but
+// never confirmed is rolled back by the boot loader at its next reset (ESP-IDF's
+// CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE), so a new image has to earn its confirm.
+class UpdatePort {
+ public:
+  virtual ~UpdatePort() = default;
+  virtual std::string runningVersion() = 0;  // the running image's version (its app descriptor)
+  virtual bool pendingVerify() = 0;          // the running image is new and not confirmed yet
+  // Writing the other slot: begin erases room for `size` bytes, write appends, end checks the
+  // whole image; abort drops it. false: failed, `why` says so, and nothing is marked.
+  virtual bool begin(uint32_t size, std::string& why) = 0;
+  virtual bool write(const uint8_t* data, size_t size, std::string& why) = 0;
+  virtual bool end(std::string& why) = 0;
+  virtual void abort() = 0;
+  virtual bool markPending(std::string& why) = 0;  // boot the written image next, on trial
+  // Resets into the boot image. The board never returns; the host re-executes itself once the
+  // tick is over, so the core stops doing anything after calling it.
+  virtual void reboot() = 0;
+  virtual bool confirm(std::string& why) = 0;  // mark the running image valid: no rollback
+  virtual void rollback() = 0;                 // mark it invalid and reboot into the previous one
+};
+
 // Everything the Device talks to, bundled so the constructor stays readable.
 struct Ports {
   HttpClient& http;
@@ -142,6 +167,7 @@ struct Ports {
   Sensors& sensors;
   Platform& platform;
   MqttClient* mqtt = nullptr;  // null: a build without MQTT (transport http only)
+  UpdatePort* update = nullptr;  // null: no over-the-air updates (the `ota` offer is ignored)
 };
 
 }  // namespace tnx

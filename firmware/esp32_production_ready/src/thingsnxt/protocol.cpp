@@ -33,6 +33,10 @@ static std::string buildReport(const std::string* token, const TelemetryInput& i
     if (cJSON_HasObjectItem(data, reading.name.c_str())) continue;
     cJSON_AddNumberToObject(data, reading.name.c_str(), reading.value);
   }
+  for (const auto& text : input.texts) {
+    if (!isValidDataKey(text.first) || cJSON_HasObjectItem(data, text.first.c_str())) continue;
+    cJSON_AddStringToObject(data, text.first.c_str(), text.second.c_str());
+  }
 
   const Stats& s = input.stats;
   const std::pair<const char*, uint32_t> counters[] = {

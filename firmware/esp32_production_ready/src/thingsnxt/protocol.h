@@ -21,6 +21,7 @@ struct TelemetryInput {
   std::vector<std::pair<std::string, int>> pins;  // vpin -> 0/1, in pin-map order
   uint32_t millis = 0;
   std::vector<Reading> sensors;
+  std::vector<std::pair<std::string, std::string>> texts;  // string values: fw_version, fw_state, fw_error
   Stats stats;
 };
 

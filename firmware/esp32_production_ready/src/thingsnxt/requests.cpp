@@ -35,6 +35,7 @@ TelemetryInput Device::telemetryInput(uint32_t now) {
   ports_.sensors.read(input.sensors);
   stats_.freeHeap = ports_.platform.freeHeap();
   input.stats = stats_;
+  input.texts = fwReport_;
   return input;
 }
 
@@ -48,11 +49,14 @@ void Device::sendTelemetry() {
   request.headers = {{"Content-Type", "application/json"}};
   request.body = buildTelemetryBody(credentials_.token, input);
   request.timeoutMs = config_.httpTimeoutMs;
+  const size_t fwSent = input.texts.size();
   const HttpResponse response = exchange(request);
   lastWasReport_ = true;
   if (!settle(telemetry_, response, startedAt)) return;
 
   ++stats_.sent;
+  fwReport_.erase(fwReport_.begin(), fwReport_.begin() + static_cast<std::ptrdiff_t>(fwSent));
+  otaReachedServer();
   log_.debug("Telemetry sent (" + describe(response.status) + ")");
   const cJSON* data = nullptr;
   const JsonPtr doc = parseStateResponse(response.body, data);
@@ -63,7 +67,7 @@ void Device::sendTelemetry() {
 // next report: the wait is bounded by the whole seconds left until the report
 // is due. 0: a plain poll.
 uint32_t Device::pollWaitS(uint32_t now) const {
-  if (longPollWaitS_ == 0) return 0;
+  if (longPollWaitS_ == 0 || otaStep_ != OtaStep::Idle) return 0;  // a held poll would stall an update
   const int32_t leftMs = static_cast<int32_t>(telemetry_.dueAt - now);
   const uint32_t leftS = leftMs > 0 ? static_cast<uint32_t>(leftMs) / 1000 : 0;
   return leftS < longPollWaitS_ ? leftS : longPollWaitS_;
@@ -75,7 +79,7 @@ uint32_t Device::pollWaitS(uint32_t now) const {
 // that took almost the whole interval), the poll goes out plain, so polls are
 // never starved.
 bool Device::pollYieldsToReport(uint32_t now) const {
-  return longPollWaitS_ > 0 && pollWaitS(now) == 0 && !lastWasReport_;
+  return longPollWaitS_ > 0 && otaStep_ == OtaStep::Idle && pollWaitS(now) == 0 && !lastWasReport_;
 }
 
 void Device::poll() {
@@ -108,6 +112,7 @@ void Device::poll() {
   if (!settle(poll_, response, startedAt)) return;
 
   ++stats_.polls;
+  otaReachedServer();
   const uint32_t offered = negotiateLongPoll(response.header("x-long-poll-max"), config_.longPollCapS);
   if (offered != longPollWaitS_) {
     log_.debug(offered > 0 ? "Long polling on: wait=" + std::to_string(offered) + " s" : "Long polling off");
@@ -199,6 +204,7 @@ void Device::applyServerState(const cJSON* data, const char* source) {
   // Confirm at once so the app sees its command took effect, unless reports
   // are backing off (then the retry carries the new state anyway).
   if (!changes.empty() && telemetry_.backoff.failures() == 0) telemetry_.dueAt = ports_.clock.millis();
+  otaSeeState(data);
 }
 
 }  // namespace tnx
