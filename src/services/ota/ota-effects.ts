@@ -66,11 +66,14 @@ export class OtaEffects {
     return true;
   }
 
+  /** All at once, so the withdrawals share group commits. */
   async withdraw(deviceIds: readonly string[]): Promise<void> {
-    for (const id of deviceIds) {
-      const device = await this.deps.directory.findById(id);
-      if (device) await this.deps.state.withdraw(device, [OTA_KEY]);
-    }
+    await Promise.all(
+      deviceIds.map(async (id) => {
+        const device = await this.deps.directory.findById(id);
+        if (device) await this.deps.state.withdraw(device, [OTA_KEY]);
+      }),
+    );
   }
 
   /** The reported values of devices (memory first). */

@@ -190,6 +190,7 @@ export class Rollout {
       [release.id, JSON.stringify(from)],
     );
     let finished = false;
+    const toOffer: string[] = [];
     for (const id of offered) {
       if (versionOf(id) === release.version) {
         const { rowCount } = await this.pool.query(
@@ -202,10 +203,16 @@ export class Rollout {
         }
         continue;
       }
-      await this.effects.offer(id, image);
-      this.effects.published(release.owner_id, release.id, release.status, { deviceId: id, state: ReleaseDeviceState.OFFERED });
+      toOffer.push(id);
     }
-    for (const id of lost) await this.effects.offer(id, image);
+    // All at once: the offers join one group commit, rather than a commit each (200 devices took 2 s).
+    await Promise.all(
+      toOffer.map(async (id) => {
+        await this.effects.offer(id, image);
+        this.effects.published(release.owner_id, release.id, release.status, { deviceId: id, state: ReleaseDeviceState.OFFERED });
+      }),
+    );
+    await Promise.all(lost.map((id) => this.effects.offer(id, image)));
     if (finished) await this.effects.kick(release.id);
   }
 }
