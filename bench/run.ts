@@ -7,7 +7,8 @@
  *   BENCH_SECONDS (10)  BENCH_DEVICES (500)  BENCH_IDLE_SOCKETS (10000)
  *   BENCH_MQTT_DEVICES (200)
  *   BENCH_HISTORY_POINTS (10000000)  BENCH_HISTORY_RUNS (100)
- *   BENCH_ONLY=rest,graphql,realtime,mqtt,rules,webhooks,history   a subset
+ *   BENCH_OTA_DEVICES (200)
+ *   BENCH_ONLY=rest,graphql,realtime,mqtt,rules,webhooks,history,ota   a subset
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -17,14 +18,14 @@ import { realtimeBench } from "./realtime.js";
 import { restBench } from "./rest.js";
 import { seconds } from "./lib.js";
 
-const only = new Set((process.env.BENCH_ONLY ?? "rest,graphql,realtime,mqtt,rules,webhooks,history").split(","));
+const only = new Set((process.env.BENCH_ONLY ?? "rest,graphql,realtime,mqtt,rules,webhooks,history,ota").split(","));
 console.log(`ThingsNXT benchmarks, ${new Date().toISOString().slice(0, 10)}: ${seconds} s per load scenario, load generator on the same machine`);
 if (only.has("rest")) await restBench();
 if (only.has("graphql")) await graphqlBench();
 if (only.has("realtime")) await realtimeBench();
 if (only.has("mqtt")) await mqttBench();
 // Area benchmarks that live in their own scripts.
-for (const name of ["rules", "webhooks", "history"]) {
+for (const name of ["rules", "webhooks", "history", "soak", "ota"]) {
   const file = new URL(`./${name}.ts`, import.meta.url);
   if (only.has(name) && existsSync(file)) spawnSync(process.execPath, ["--import", "tsx", file.pathname], { stdio: "inherit", env: process.env });
 }

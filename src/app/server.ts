@@ -175,7 +175,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     const namespace = new URL(url).pathname.slice(1) || "thingsnxt";
     const services = await createServices(config, dataSource, log, { databaseUrl: url, redis, namespace });
     const app = await buildApp(services, tls);
-    await app.listen({ port: config.port, host: config.host }).catch((error: NodeJS.ErrnoException) => {
+    // A fleet reconnecting at once (after a restart, a power cut) arrives faster than it is accepted:
+    // Node's default queue of 511 overflowed and devices saw resets and SYN retries; the kernel caps it at somaxconn.
+    await app.listen({ port: config.port, host: config.host, backlog: config.capacity.listenBacklog }).catch((error: NodeJS.ErrnoException) => {
       throw listenError("PORT", config.host, config.port, error); // taken since the check
     });
     const address = app.server.address();

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../platform/config.js";
 import { poolOf } from "../platform/db/data-source.js";
+import { createHistoryPool, createReactionsPool } from "../platform/db/lanes.js";
 import { EventBus } from "../platform/event-bus.js";
 import { JobQueue } from "../platform/jobs.js";
 import { createMailer, type Mailer } from "../platform/mailer.js";
@@ -47,12 +48,18 @@ export async function createServices(
 
   const accounts = await accountsModule.create(platform);
   const devices = await devicesModule.create(platform);
-  const telemetry = await telemetryModule.create({ ...platform, ...devices });
+  // Charts and exports read on their own lane: they cannot take the connections device writes need.
+  const historyPool = createHistoryPool(options.databaseUrl, { size: config.capacity.historyPoolSize, timeoutMs: config.capacity.historyTimeoutMs }, log);
+  const telemetry = await telemetryModule.create({ ...platform, ...devices, historyPool });
   const dashboards = await dashboardsModule.create({ ...platform, ...devices, ...telemetry });
-  const notifications = await notificationsModule.create(platform);
+  // What reacts to reports (rules, webhooks, notifications) has a lane of its own too: a burst of
+  // reactions (a fleet reconnecting) cannot take the connections the reports' commits need.
+  const reactionsPool = createReactionsPool(options.databaseUrl, { size: config.capacity.reactionsPoolSize }, log);
+  const reactions = { ...platform, pool: reactionsPool };
+  const notifications = await notificationsModule.create(reactions);
   const schedules = await schedulesModule.create({ ...platform, ...dashboards, ...notifications });
-  const webhooks = await webhooksModule.create({ ...platform, ...devices, ...notifications });
-  const rules = await rulesModule.create({ ...platform, ...devices, ...telemetry, ...notifications, ...webhooks });
+  const webhooks = await webhooksModule.create({ ...reactions, ...devices, ...notifications });
+  const rules = await rulesModule.create({ ...reactions, ...devices, ...telemetry, ...notifications, ...webhooks });
   const mqtt = await mqttModule.create({ ...platform, ...devices, ...telemetry });
   const ota = await otaModule.create({ ...platform, ...devices, ...telemetry, ...notifications, ...webhooks });
   const provided = { ...accounts, ...devices, ...telemetry, ...dashboards, ...notifications, ...schedules, ...webhooks, ...rules, ...mqtt, ...ota };
@@ -68,6 +75,7 @@ export async function createServices(
       for (const module of [...lifecycle].reverse()) await module.stop?.(provided);
       await jobs.stop();
       await bus.close();
+      await Promise.all([historyPool.end(), reactionsPool.end()]);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { capacityConfig, type CapacityConfig } from "./config/capacity.js";
 import { historyConfig, type HistoryConfig } from "./config/history.js";
 import { otaConfig, type OtaConfig } from "./config/ota.js";
 import { allowList, ConfigError, int, isSet, oneOf, portOrOff, secret, token, url, type Env } from "./config/env.js";
@@ -86,6 +87,8 @@ export interface Config {
   readonly history: HistoryConfig;
   /** Firmware images and releases (docs/ota.md). */
   readonly ota: OtaConfig;
+  /** Lanes of their own for history reads and reactions, and the listen backlog. */
+  readonly capacity: CapacityConfig;
   readonly limits: {
     /** Live subscriptions per graphql-ws socket, and per user across sockets and SSE streams of a process. */
     readonly subscriptionsPerSocket: number;
@@ -206,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqtt: mqttConfig(env),
     history: historyConfig(env),
     ota: otaConfig(env),
+    capacity: capacityConfig(env),
     limits: {
       subscriptionsPerSocket: int(env, "SUBSCRIPTIONS_PER_SOCKET", 100, 1, 100_000),
       subscriptionsPerUser: int(env, "SUBSCRIPTIONS_PER_USER", 500, 1, 1_000_000),

@@ -2,6 +2,7 @@ import { UUID_RE } from "../../platform/ids.js";
 import { hashToken } from "../../platform/secrets.js";
 import type { Pool } from "pg";
 import { LoadingCache } from "../../platform/loading-cache.js";
+import { BatchedLookup } from "../../platform/db/batched-lookup.js";
 
 export interface DeviceInfo {
   readonly id: string;
@@ -18,11 +19,21 @@ export interface DeviceInfo {
  */
 const CACHE_TTL_MS = 60_000;
 
+interface DeviceRow {
+  id: string;
+  owner_id: string;
+  token_hash: string;
+  status: "online" | "offline";
+}
+
 export class DeviceDirectory {
   private readonly byToken: LoadingCache<string, DeviceInfo>;
   private readonly byId: LoadingCache<string, DeviceInfo>;
   /** Bumped by `forget`: a look-up that started before it must not teach the other map what it read. */
   private generation = 0;
+  /** Misses of a burst (a fleet reconnecting) go to the database together, not one query and connection each. */
+  private readonly rowsByToken: BatchedLookup<DeviceRow>;
+  private readonly rowsById: BatchedLookup<DeviceRow>;
 
   constructor(
     private readonly pool: Pool,
@@ -30,6 +41,8 @@ export class DeviceDirectory {
   ) {
     // The TTL bounds how long a change made without an event (another process without Redis, the
     // admin command, an outage of Redis) can go unseen; events make it immediate.
+    this.rowsByToken = new BatchedLookup((hashes) => this.rows("token_hash", hashes));
+    this.rowsById = new BatchedLookup((ids) => this.rows("id", ids));
     this.byToken = new LoadingCache({ max, ttlMs: CACHE_TTL_MS, load: (tokenHash) => this.load("token_hash", tokenHash) });
     this.byId = new LoadingCache({ max, ttlMs: CACHE_TTL_MS, load: (id) => this.load("id", id) });
   }
@@ -69,11 +82,7 @@ export class DeviceDirectory {
 
   private async load(column: "id" | "token_hash", value: string): Promise<DeviceInfo | undefined> {
     const generation = this.generation;
-    const { rows } = await this.pool.query<{ id: string; owner_id: string; token_hash: string; status: "online" | "offline" }>(
-      `SELECT id, owner_id, token_hash, status FROM devices WHERE ${column} = $1`,
-      [value],
-    );
-    const row = rows[0];
+    const row = await (column === "token_hash" ? this.rowsByToken : this.rowsById).load(value);
     if (!row) return undefined;
     const info: DeviceInfo = { id: row.id, ownerId: row.owner_id, tokenHash: row.token_hash, status: row.status };
     // Found by one key: the other learns it too, unless that key changed meanwhile.
@@ -81,5 +90,11 @@ export class DeviceDirectory {
     if (column === "token_hash") this.byId.set(info.id, info);
     else this.byToken.set(info.tokenHash, info);
     return info;
+  }
+
+  private async rows(column: "id" | "token_hash", values: string[]): Promise<Map<string, DeviceRow>> {
+    const type = column === "id" ? "uuid" : "text";
+    const { rows } = await this.pool.query<DeviceRow>(`SELECT id, owner_id, token_hash, status FROM devices WHERE ${column} = ANY($1::${type}[])`, [values]);
+    return new Map(rows.map((row) => [column === "id" ? row.id : row.token_hash, row]));
   }
 }

@@ -1,3 +1,4 @@
+import type { Pool } from "pg";
 import { DeviceStateRow } from "../../entities/device-state.entity.js";
 import { HistoryPartitions1764250000009 } from "../../entities/migrations/1764250000009-history-partitions.js";
 import { Topic } from "../../platform/event-bus.js";
@@ -40,14 +41,15 @@ export const telemetryModule = defineModule({
   migrations: [HistoryPartitions1764250000009],
   resolvers: [DeviceStateResolver, HistoryResolver, TelemetryEventsResolver],
   routes: [deviceRoutes, exportRoutes],
-  create(deps: PlatformServices & DevicesServices): TelemetryServices {
-    const { pool, bus, config, devices, directory, presence, jobs, log } = deps;
+  /** `historyPool`: the history lane (platform/db/lanes.ts); charts and exports read there, never on `pool`. */
+  create(deps: PlatformServices & DevicesServices & { historyPool: Pool }): TelemetryServices {
+    const { pool, historyPool, bus, config, devices, directory, presence, jobs, log } = deps;
     const state = new DeviceStateService(pool, bus, { rollups: config.history.rollups, maxPointsPerDay: config.history.maxPointsPerDay });
     bus.subscribe(Topic.DeviceCredentialsChanged, ({ deviceId }) => state.forget(deviceId));
     // Another process changed a device: our cached copy is behind; the next read reloads it.
     bus.subscribe(Topic.DeviceStateChanged, ({ deviceId }, { remote }) => remote && state.forget(deviceId));
     const longPoll = new LongPollService(state, bus);
-    const history = new HistoryService(pool, { rollups: config.history.rollups });
+    const history = new HistoryService(historyPool, { rollups: config.history.rollups });
     // Events may have been lost while the Redis link was down: caches go, held polls re-read now.
     bus.subscribe(Topic.BusResynced, () => {
       state.forgetAll();
@@ -57,7 +59,7 @@ export const telemetryModule = defineModule({
       state,
       control: new ControlService(devices, directory, state, config.limits),
       history,
-      csvExport: new CsvExport(pool, history),
+      csvExport: new CsvExport(historyPool, history),
       longPoll,
       ingest: new IngestService(directory, state, presence, longPoll, config.limits, config.history),
       historyMaintenance: new HistoryMaintenance(pool, jobs, bus, log, config.history),
