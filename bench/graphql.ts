@@ -29,14 +29,15 @@ export async function graphqlBench(): Promise<void> {
     const rows: Row[] = [];
     rows.push(await load("{ __typename } (floor)", server.url, [body("{ __typename }")], 50));
     rows.push(await load("{ me { id } }", server.url, [body("{ me { id } }")], 50));
-    rows.push(
-      await load(
-        "dashboards { widgets { device { state } } } (20 x 10)",
-        server.url,
-        [body("{ dashboards { id widgets { id value device { id state { merged } } } } }")],
-        50,
-      ),
+    const tree = await load(
+      "dashboards { widgets { device { state } } } (20 x 10)",
+      server.url,
+      [body("{ dashboards { id widgets { id value device { id state { merged } } } } }")],
+      50,
     );
+    // Issue 16's target for the console's tree query; the floor row shows what the machine gives at all.
+    const met = (tree.rps ?? 0) >= 500 && (tree.p99 ?? Infinity) <= 200;
+    rows.push({ ...tree, note: `target 500 req/s, p99 <= 200 ms: ${met ? "met" : "missed"}` });
     table("GraphQL (50 connections)", rows, rows[0]!.rps);
   } finally {
     await server.stop();

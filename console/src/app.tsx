@@ -10,6 +10,7 @@ import { DevicePage } from "./screens/device";
 import { Devices } from "./screens/devices";
 import { Notifications } from "./screens/notifications";
 import { Profile } from "./screens/profile";
+import { Releases } from "./screens/releases";
 import { Rules } from "./screens/rules";
 import { Webhooks } from "./screens/webhooks";
 import { Layout } from "./ui/layout";
@@ -30,6 +31,7 @@ function Routes({ path, query }: { path: string; query: URLSearchParams }) {
   else if (path === "/console/notifications") screen = <Notifications />;
   else if (path === "/console/rules") screen = <Rules />;
   else if (path === "/console/webhooks") screen = <Webhooks />;
+  else if (path === "/console/releases") screen = <Releases />;
   else if (path === "/console/profile") screen = <Profile />;
   else screen = <p>Nothing here. </p>;
   return <Layout>{screen}</Layout>;

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -156,8 +156,70 @@ describe.skipIf(!existsSync(CHROMIUM))(
       await page.goto(`${server.url}/console/devices/${device.id}`);
       await page.getByRole("heading", { name: /Kitchen/ }).waitFor();
       await page.getByRole("region", { name: "History of temperature" }).locator("canvas").waitFor();
-      expect(await page.getByRole("row", { name: /^v0/ }).innerText()).toMatch(/v0\s+1\s+–\s+1/);
+      // The state table's row (the key table below has one for v0 too).
+      expect(await page.getByRole("region", { name: "State" }).getByRole("row", { name: /^v0/ }).innerText()).toMatch(/v0\s+1\s+–\s+1/);
       await shot("device");
+    });
+
+    it("draws charts in the time zone set on the profile", async () => {
+      await page.getByRole("link", { name: "Profile" }).click();
+      // The form fills itself from `me` when it arrives: type after that, or the answer overwrites it.
+      await expect.poll(() => page.getByLabel("Username").inputValue(), { timeout: 20_000 }).toBe("alice");
+      const zone = page.getByLabel("Time zone");
+      await zone.fill("Asia/Tokyo");
+      await page.getByRole("button", { name: "Save profile" }).click();
+      await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+      await page.goto(`${server.url}/console/devices/${device.id}`);
+      const chart = page.getByRole("region", { name: "History of temperature" });
+      await expect.poll(() => chart.innerText(), { timeout: 20_000 }).toContain("Times in Asia/Tokyo");
+      // telemetryKeys lists every key the device reported, with its latest value.
+      const keys = page.getByRole("table", { name: "Reported keys" });
+      await expect.poll(() => keys.getByRole("row", { name: /^temperature/ }).innerText(), { timeout: 20_000 }).toMatch(/^temperature\s+23\.5\s/);
+    });
+
+    it("downloads the history as CSV with the access token, times in the user's zone", async () => {
+      const button = page.getByRole("button", { name: "Download CSV" });
+      await expect.poll(() => button.isEnabled(), { timeout: 20_000 }).toBe(true); // once telemetryKeys answered
+      const downloaded = page.waitForEvent("download", { timeout: 30_000 });
+      await button.click();
+      const download = await downloaded;
+      expect(download.suggestedFilename()).toBe(`telemetry-${device.id}.csv`);
+      const lines = (await readFile((await download.path())!, "utf8")).trim().split(/\r?\n/);
+      expect(lines[0]).toBe("time,key,value");
+      const temperatures = lines.filter((l) => l.includes(",temperature,"));
+      expect(temperatures.map((l) => l.split(",")[2])).toEqual(["19", "23.5"]);
+      for (const line of temperatures) expect(line).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+09:00,/);
+    });
+
+    it("lists firmware releases read-only, with their counts", async () => {
+      await page.getByRole("link", { name: "Firmware" }).click();
+      await page.getByRole("heading", { name: "Firmware releases" }).waitFor();
+      await page.getByText("No releases yet").waitFor();
+      // A release made through the API (the screen only shows them), with the console's own session.
+      const token = ((await page.evaluate("JSON.parse(localStorage.getItem('thingsnxt.session')).accessToken")) as string) ?? "";
+      const image = Buffer.alloc(4096, 0);
+      image[0] = 0xe9; // an ESP32 application image
+      const uploaded = await fetch(`${server.url}/firmware?title=kitchen&version=2.0.0`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+        body: image,
+      });
+      expect(uploaded.status).toBe(201);
+      const firmwareId = ((await uploaded.json()) as { id: string }).id;
+      const created = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          query: `mutation ($i: CreateReleaseInput!) { createRelease(input: $i) { id } }`,
+          variables: { i: { firmwareId, deviceIds: [device.id], rolloutPercent: 100 } },
+        }),
+      });
+      const releaseId = ((await created.json()) as { data: { createRelease: { id: string } } }).data.createRelease.id;
+      await page.reload();
+      const row = page.locator(`tr[data-release="${releaseId}"]`);
+      // firmware, status, progress, then targeted 1 (and 0 updated, failed, rolled back, timed out).
+      await expect.poll(() => row.innerText()).toMatch(/kitchen\s+2\.0\.0\s+active\s+1\s+[01]\s+0\s+0\s+0\s+0\s+0/);
+      await shot("releases");
     });
 
     it("shows a second user none of it", async () => {
@@ -185,7 +247,8 @@ describe.skipIf(!existsSync(CHROMIUM))(
 
     it("made every request to this server only, and broke no CSP rule", async () => {
       expect(requests.length).toBeGreaterThan(10);
-      for (const url of [...requests, ...sockets]) expect(new URL(url).host, url).toBe(host);
+      // The CSV arrives as a blob: URL of this page's own origin.
+      for (const url of [...requests, ...sockets]) expect(new URL(url.replace(/^blob:/, "")).host, url).toBe(host);
       expect(sockets).toContain(`ws://${host}/graphql`); // subscriptions over graphql-ws
       expect(pageErrors).toEqual([]);
       expect(await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);

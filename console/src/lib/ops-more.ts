@@ -28,6 +28,12 @@ export const CREATE_WEBHOOK = `mutation CreateWebhook($input: CreateWebhookInput
 export const UPDATE_WEBHOOK = `mutation UpdateWebhook($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { ${WEBHOOK} } }`;
 export const DELETE_WEBHOOK = `mutation DeleteWebhook($id: ID!) { deleteWebhook(id: $id) }`;
 
-const ME = `id username email fullName phone bio notificationSettings { enabled email push }`;
+const ME = `id username email fullName phone bio timeZone notificationSettings { enabled email push }`;
 export const ME_QUERY = `query Me { me { ${ME} } }`;
 export const UPDATE_ME = `mutation UpdateMe($input: UpdateMeInput!) { updateMe(input: $input) { ${ME} } }`;
+export const TIME_ZONE = `query MyTimeZone { me { id timeZone } }`;
+
+const COUNTS = `targeted offered downloading updated failed rolledBack timedOut`;
+const RELEASE = `id status rolloutPercent createdAt finishedAt firmware { id title version } counts { ${COUNTS} }`;
+export const RELEASES = `query Releases { releases { ${RELEASE} } }`;
+export const RELEASE_CHANGED = `subscription ReleaseChanged($releaseId: ID!) { firmwareUpdateChanged(releaseId: $releaseId) { releaseId releaseStatus at } }`;

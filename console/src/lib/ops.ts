@@ -1,5 +1,5 @@
 /** GraphQL documents of the devices and dashboards screens; fragments keep each shape in one place. */
-const DEVICE = `id name type location status lastSeenAt createdAt connection { connected since transport }
+const DEVICE = `id name type location status lastSeenAt createdAt firmwareVersion connection { connected since transport }
   state { deviceId reported desired merged reportedAt version }`;
 export const WIDGET = `id dashboardId type label deviceId key virtualPin value pending order width height config`;
 
@@ -17,8 +17,10 @@ export const UPDATE_DEVICE = `mutation UpdateDevice($id: ID!, $input: UpdateDevi
 export const ROTATE_TOKEN = `mutation Rotate($id: ID!) { rotateDeviceToken(id: $id) { token device { id } } }`;
 export const DELETE_DEVICE = `mutation DeleteDevice($id: ID!) { deleteDevice(id: $id) }`;
 export const SET_DEVICE_STATE = `mutation SetState($deviceId: ID!, $desired: JSONObject!) { setDeviceState(deviceId: $deviceId, desired: $desired) { deviceId reported desired merged reportedAt version } }`;
-export const HISTORY = `query History($deviceId: ID!, $key: String!, $from: DateTime, $to: DateTime, $bucket: String, $aggregate: Aggregate, $first: Int) {
-  telemetryHistory(deviceId: $deviceId, key: $key, from: $from, to: $to, bucket: $bucket, aggregate: $aggregate, first: $first) { ts value min max avg count } }`;
+export const HISTORY = `query History($deviceId: ID!, $key: String!, $from: DateTime, $to: DateTime, $bucket: String, $aggregate: Aggregate, $first: Int, $timeZone: String) {
+  telemetryHistory(deviceId: $deviceId, key: $key, from: $from, to: $to, bucket: $bucket, aggregate: $aggregate, first: $first, timeZone: $timeZone) {
+    ts value min max avg count } }`;
+export const TELEMETRY_KEYS = `query TelemetryKeys($deviceId: ID!) { telemetryKeys(deviceId: $deviceId) { key value ts count } }`;
 
 export const STATUS_CHANGED = `subscription Status($deviceId: ID) { deviceStatusChanged(deviceId: $deviceId) { deviceId status timestamp } }`;
 export const TELEMETRY_UPDATED = `subscription Telemetry($deviceId: ID) { telemetryUpdated(deviceId: $deviceId) { deviceId data timestamp } }`;

@@ -23,6 +23,8 @@ export interface Device {
   status: "ONLINE" | "OFFLINE";
   lastSeenAt: string | null;
   createdAt: string;
+  /** The fw_version the device reports. */
+  firmwareVersion: string | null;
   connection: DeviceConnection;
   state: DeviceState;
 }
@@ -63,4 +65,20 @@ export interface TelemetryPoint {
   max: number | null;
   avg: number | null;
   count: number | null;
+}
+export interface TelemetryKey {
+  key: string;
+  value: Json;
+  ts: string | null;
+  count: number;
+}
+export type ReleaseStatus = "ACTIVE" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+export interface Release {
+  id: string;
+  status: ReleaseStatus;
+  rolloutPercent: number;
+  createdAt: string;
+  finishedAt: string | null;
+  firmware: { id: string; title: string; version: string };
+  counts: { targeted: number; offered: number; downloading: number; updated: number; failed: number; rolledBack: number; timedOut: number };
 }

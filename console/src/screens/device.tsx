@@ -1,11 +1,13 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { useMutation, useQuery } from "@urql/preact";
 import { ago, dateTime, numberOf, show } from "../lib/format";
 import { useLiveDevices, useTelemetry } from "../lib/live";
-import { DELETE_DEVICE, DEVICE_ONE, ROTATE_TOKEN, SET_DEVICE_STATE, UPDATE_DEVICE } from "../lib/ops";
+import { DELETE_DEVICE, DEVICE_ONE, ROTATE_TOKEN, SET_DEVICE_STATE, TELEMETRY_KEYS, UPDATE_DEVICE } from "../lib/ops";
 import { navigate } from "../lib/router";
-import type { Device, Json, JsonObject } from "../lib/types";
+import { useTimeZone } from "../lib/time-zone";
+import type { Device, Json, JsonObject, TelemetryKey } from "../lib/types";
 import { act, confirmed, ErrorText, Field, Panel } from "../ui/forms";
+import { CsvDownload } from "./csv-download";
 import { TokenOnce } from "./device-token";
 import { StatusBadge } from "./devices";
 import { KeyChart, RangePicker } from "./history";
@@ -115,18 +117,56 @@ function Manage({ device }: { device: Device }) {
   );
 }
 
+/** Every key the device has reported (telemetryKeys), with its latest value and point count. */
+function KeyTable({ keys, timeZone }: { keys: TelemetryKey[]; timeZone: string }) {
+  if (keys.length === 0) return null;
+  return (
+    <div class="table-wrap">
+      <table aria-label="Reported keys">
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Latest value</th>
+            <th scope="col">At</th>
+            <th scope="col">Points</th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((k) => (
+            <tr key={k.key}>
+              <th scope="row">{k.key}</th>
+              <td>{show(k.value)}</td>
+              <td>{k.ts ? new Date(k.ts).toLocaleString(undefined, { timeZone }) : "–"}</td>
+              <td>{k.count}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function DevicePage({ id }: { id: string }) {
   const [{ data, error }] = useQuery<{ device: Device | null }>({ query: DEVICE_ONE, variables: { id } });
   const [device] = useLiveDevices(data?.device ? [data.device] : undefined, id);
+  const [keysResult, refetchKeys] = useQuery<{ telemetryKeys: TelemetryKey[] }>({ query: TELEMETRY_KEYS, variables: { deviceId: id }, pause: !data?.device });
   const live = useTelemetry(id);
+  const timeZone = useTimeZone();
   const [range, setRange] = useState("3600");
   const [bucket, setBucket] = useState("");
+  const keys = keysResult.data?.telemetryKeys ?? [];
+  const liveKeys = live ? Object.keys(live.data) : [];
+  // A report with a key the list does not have yet asks for the list again.
+  const unknown = liveKeys.some((k) => !keys.some((known) => known.key === k));
+  useEffect(() => {
+    if (unknown && !keysResult.fetching) refetchKeys({ requestPolicy: "network-only" });
+  }, [unknown]);
   if (error) return <ErrorText error={error} />;
   if (data && !data.device) return <p>No such device.</p>;
-  if (!device) return <p>Loading…</p>;
-  const numeric = Object.entries(device.state.reported)
-    .filter(([k, v]) => numberOf(v) !== null && k !== "timestamp")
-    .map(([k]) => k)
+  if (!device || !timeZone) return <p>Loading…</p>;
+  const numericNow = Object.entries(device.state.reported).filter(([, v]) => numberOf(v) !== null);
+  const numeric = [...new Set([...keys.filter((k) => numberOf(k.value) !== null).map((k) => k.key), ...numericNow.map(([k]) => k)])]
+    .filter((k) => k !== "timestamp")
     .sort();
   return (
     <>
@@ -140,13 +180,22 @@ export function DevicePage({ id }: { id: string }) {
         <StateTable state={device.state} />
         <Command deviceId={device.id} />
       </Panel>
-      <Panel title="History" actions={<RangePicker range={range} bucket={bucket} onRange={setRange} onBucket={setBucket} />}>
+      <Panel
+        title="History"
+        actions={
+          <div class="inline">
+            <RangePicker range={range} bucket={bucket} onRange={setRange} onBucket={setBucket} />
+            <CsvDownload deviceId={device.id} keys={keys.map((k) => k.key)} range={range} bucket={bucket} timeZone={timeZone} />
+          </div>
+        }
+      >
+        <KeyTable keys={keys} timeZone={timeZone} />
         {numeric.length === 0 ? <p>No numeric keys reported yet.</p> : null}
         <div class="charts">
           {numeric.map((k) => (
             <section key={k} aria-label={`History of ${k}`}>
               <h3>{k}</h3>
-              <KeyChart deviceId={device.id} keyName={k} range={range} bucket={bucket} live={live} />
+              <KeyChart deviceId={device.id} keyName={k} range={range} bucket={bucket} live={live} timeZone={timeZone} />
             </section>
           ))}
         </div>

@@ -8,12 +8,8 @@ import type { Device } from "../lib/types";
 import { ErrorText, Field, Panel } from "../ui/forms";
 import { TokenOnce } from "./device-token";
 
-/** What the firmware reports as its version, where it does (the API has no field for it yet). */
-const firmwareOf = (d: Device): string => {
-  const r = d.state.reported;
-  const v = r["fw_version"] ?? r["firmware_version"] ?? r["fw"] ?? r["version"];
-  return typeof v === "string" || typeof v === "number" ? String(v) : "–";
-};
+/** Device.firmwareVersion: the fw_version the device reports. */
+const firmwareOf = (d: Device): string => d.firmwareVersion ?? "–";
 
 export function StatusBadge({ device }: { device: Pick<Device, "status"> }) {
   const online = device.status === "ONLINE";

@@ -47,18 +47,21 @@ export function KeyChart({
   range,
   bucket,
   live,
+  timeZone,
 }: {
   deviceId: string;
   keyName: string;
   range: string;
   bucket: string;
   live?: { data: JsonObject; timestamp: string };
+  /** Of the chart, and of the server's day and week buckets. */
+  timeZone: string;
 }) {
   const [from, setFrom] = useState(() => new Date(Date.now() - Number(range) * 1000).toISOString());
   useEffect(() => setFrom(new Date(Date.now() - Number(range) * 1000).toISOString()), [range, bucket]);
   const [{ data }, refetch] = useQuery<{ telemetryHistory: TelemetryPoint[] }>({
     query: HISTORY,
-    variables: { deviceId, key: keyName, from, bucket: bucket || undefined, first: 2000 },
+    variables: { deviceId, key: keyName, from, bucket: bucket || undefined, first: 2000, timeZone },
     requestPolicy: "network-only",
   });
   const [extra, setExtra] = useState<Series>({ xs: [], ys: [] });
@@ -80,5 +83,5 @@ export function KeyChart({
     const keep = extra.xs.map((x, i) => [x, extra.ys[i]!] as const).filter(([x]) => x > last);
     return { xs: [...base.xs, ...keep.map(([x]) => x)], ys: [...base.ys, ...keep.map(([, y]) => y)] };
   }, [data, extra]);
-  return <Chart data={series} label={keyName} />;
+  return <Chart data={series} label={keyName} timeZone={timeZone} />;
 }

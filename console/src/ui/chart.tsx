@@ -9,10 +9,10 @@ export interface Series {
 }
 
 /**
- * A uPlot line chart that follows its container's width. uPlot draws times in the browser's own
- * time zone. Its styles come from the stylesheet and CSSOM only, which the strict CSP allows.
+ * A uPlot line chart that follows its container's width, its times drawn in `timeZone` (the browser's
+ * when absent). Its styles come from the stylesheet and CSSOM only, which the strict CSP allows.
  */
-export function Chart({ data, label, height = 180 }: { data: Series; label: string; height?: number }) {
+export function Chart({ data, label, timeZone, height = 180 }: { data: Series; label: string; timeZone?: string; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
 
@@ -24,6 +24,7 @@ export function Chart({ data, label, height = 180 }: { data: Series; label: stri
       {
         width: Math.max(200, el.clientWidth),
         height,
+        ...(timeZone ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), timeZone) } : {}),
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         axes: [axis, axis],
@@ -39,14 +40,18 @@ export function Chart({ data, label, height = 180 }: { data: Series; label: stri
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [label, height]);
+  }, [label, height, timeZone]);
 
   useEffect(() => plot.current?.setData([data.xs, data.ys]), [data]);
 
   return (
     <figure class="chart" aria-label={`Chart of ${label}`}>
       <div ref={box} role="img" aria-label={`${label}: ${data.ys.length} points`} />
-      {data.ys.length === 0 ? <figcaption>No data in this range yet.</figcaption> : null}
+      {data.ys.length === 0 ? (
+        <figcaption>No data in this range yet.</figcaption>
+      ) : timeZone ? (
+        <figcaption class="muted">Times in {timeZone}</figcaption>
+      ) : null}
     </figure>
   );
 }

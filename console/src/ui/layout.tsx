@@ -11,6 +11,7 @@ const NAV: Array<[string, string]> = [
   ["/console/devices", "Devices"],
   ["/console/rules", "Rules"],
   ["/console/webhooks", "Webhooks"],
+  ["/console/releases", "Firmware"],
   ["/console/profile", "Profile"],
 ];
 

@@ -2,6 +2,7 @@ import { useMemo, useState } from "preact/hooks";
 import { useMutation } from "@urql/preact";
 import { DELETE_WIDGET, UPDATE_WIDGET } from "../lib/ops";
 import type { Device, Widget } from "../lib/types";
+import { useTimeZone } from "../lib/time-zone";
 import { KeyChart } from "../screens/history";
 import { act, confirmed, ErrorText, Field } from "../ui/forms";
 import { Display } from "./displays";
@@ -18,7 +19,8 @@ export interface LayoutActions {
 /** The last hour of the key; each new value the widget receives becomes a point. */
 function ChartWidget({ w }: { w: Widget }) {
   const live = useMemo(() => (w.value === null || !w.key ? undefined : { data: { [w.key]: w.value }, timestamp: new Date().toISOString() }), [w.value]);
-  return <KeyChart deviceId={w.deviceId!} keyName={w.key!} range="3600" bucket="" live={live} />;
+  const timeZone = useTimeZone();
+  return timeZone ? <KeyChart deviceId={w.deviceId!} keyName={w.key!} range="3600" bucket="" live={live} timeZone={timeZone} /> : null;
 }
 
 function EditForm({ w, onDone }: { w: Widget; onDone(w?: Widget): void }) {

@@ -1,17 +1,10 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Dashboard } from "../../entities/dashboard.entity.js";
 import { Widget } from "../../entities/widget.entity.js";
 import { loaderOf, userIdOf, type GqlContext } from "../../schema/context.js";
+import { asks, forgetWidgets, settleTree, widgetsOf } from "./dashboard-tree.js";
 import { CreateDashboardInput, UpdateDashboardInput, WidgetLayoutInput } from "./dashboard.inputs.js";
-
-/** The widgets of many dashboards in one query, each list in layout order. */
-export function widgetsOfDashboard(ctx: GqlContext) {
-  const owner = userIdOf(ctx);
-  return loaderOf<string, Widget[]>(ctx, "widgetsByDashboard", async (ids) => {
-    const found = await ctx.services.widgets.byDashboards(owner, ids);
-    return ids.map((id) => found.get(id) ?? []);
-  });
-}
 
 /** Dashboards by id, only the caller's: anything else loads as null. */
 function dashboardLoader(ctx: GqlContext) {
@@ -26,8 +19,12 @@ function dashboardLoader(ctx: GqlContext) {
 export class DashboardResolver {
   @Authorized()
   @Query(() => [Dashboard])
-  dashboards(@Ctx() ctx: GqlContext): Promise<Dashboard[]> {
-    return ctx.services.dashboards.list(userIdOf(ctx));
+  async dashboards(@Ctx() ctx: GqlContext, @Info() info: GraphQLResolveInfo): Promise<Dashboard[]> {
+    const owner = userIdOf(ctx);
+    if (!asks(info, "widgets") && !asks(info, "widgetCount")) return ctx.services.dashboards.list(owner);
+    const tree = await ctx.services.dashboards.tree(owner);
+    await settleTree(ctx, info, tree);
+    return tree.dashboards;
   }
 
   @Authorized()
@@ -66,17 +63,18 @@ export class DashboardResolver {
     @Ctx() ctx: GqlContext,
   ): Promise<Dashboard> {
     const dashboard = await ctx.services.dashboards.setLayout(userIdOf(ctx), id, layout);
-    widgetsOfDashboard(ctx).clear(dashboard.id);
+    forgetWidgets(ctx, dashboard.id);
     return dashboard;
   }
 
   @FieldResolver(() => [Widget], { description: "in layout order" })
-  widgets(@Root() dashboard: Dashboard, @Ctx() ctx: GqlContext): Promise<Widget[]> {
-    return widgetsOfDashboard(ctx).load(dashboard.id);
+  widgets(@Root() dashboard: Dashboard, @Ctx() ctx: GqlContext): Widget[] | Promise<Widget[]> {
+    return widgetsOf(ctx, dashboard.id);
   }
 
   @FieldResolver(() => Int)
-  async widgetCount(@Root() dashboard: Dashboard, @Ctx() ctx: GqlContext): Promise<number> {
-    return (await widgetsOfDashboard(ctx).load(dashboard.id)).length;
+  widgetCount(@Root() dashboard: Dashboard, @Ctx() ctx: GqlContext): number | Promise<number> {
+    const widgets = widgetsOf(ctx, dashboard.id);
+    return widgets instanceof Promise ? widgets.then((list) => list.length) : widgets.length;
   }
 }

@@ -7,10 +7,9 @@ import { loaderOf, userIdOf, type GqlContext } from "../../schema/context.js";
 import { RateLimited } from "../../schema/rate-limit.js";
 import { JSONScalar } from "../../schema/scalars.js";
 import { isOutput } from "../../services/dashboards/widget.rules.js";
-import { widgetsOfDashboard } from "./dashboard.resolver.js";
 import { CreateWidgetInput, UpdateWidgetInput } from "./dashboard.inputs.js";
-import { deviceLoader } from "../devices/device.resolver.js";
-import { stateLoader } from "../telemetry/device-state.resolver.js";
+import type { DeviceStateData } from "../../services/telemetry/device-state.model.js";
+import { deviceOfWidget, forgetWidgets, settleState, stateOfWidget } from "./dashboard-tree.js";
 
 /** Widgets by id, only the caller's: anything else loads as null. */
 function widgetLoader(ctx: GqlContext) {
@@ -29,6 +28,12 @@ function nextScheduleLoader(ctx: GqlContext) {
   });
 }
 
+/** What a widget shows of its device's state. */
+function valueOf(widget: Widget, state: DeviceStateData): JsonValue {
+  if (widget.virtualPin) return state.desired[widget.virtualPin]?.value ?? state.reported[widget.virtualPin] ?? null;
+  return widget.key ? (state.reported[widget.key] ?? null) : null;
+}
+
 const perUser = (_args: Record<string, unknown>, ctx: GqlContext) => `user:${userIdOf(ctx)}`;
 
 @Resolver(() => Widget)
@@ -43,7 +48,7 @@ export class WidgetResolver {
   @Mutation(() => Widget, { description: "led widgets get the device's lowest free vN when no virtualPin is given" })
   async createWidget(@Arg("input", () => CreateWidgetInput) input: CreateWidgetInput, @Ctx() ctx: GqlContext): Promise<Widget> {
     const widget = await ctx.services.widgets.create(userIdOf(ctx), input);
-    widgetsOfDashboard(ctx).clear(widget.dashboardId);
+    forgetWidgets(ctx, widget.dashboardId);
     return widget;
   }
 
@@ -67,30 +72,31 @@ export class WidgetResolver {
   async setWidgetState(@Arg("id", () => ID) id: string, @Arg("state", () => JSONScalar) state: JsonValue, @Ctx() ctx: GqlContext): Promise<Widget> {
     const command = await ctx.services.widgets.setState(userIdOf(ctx), id, state);
     // The answer shows the state after the command, even if this request loaded it before.
-    stateLoader(ctx).clear(command.state.deviceId).prime(command.state.deviceId, command.state);
+    settleState(ctx, command.state);
     return command.widget;
   }
 
   @FieldResolver(() => Device, { nullable: true })
-  device(@Root() widget: Widget, @Ctx() ctx: GqlContext): Promise<Device | null> | null {
-    return widget.deviceId ? deviceLoader(ctx).load(widget.deviceId) : null;
+  device(@Root() widget: Widget, @Ctx() ctx: GqlContext): Device | Promise<Device | null> | null {
+    return widget.deviceId ? deviceOfWidget(ctx, widget.deviceId) : null;
   }
 
   @FieldResolver(() => JSONScalar, {
     nullable: true,
     description: "display widgets: the device's latest reported value of key; led: the pin's merged value (what the device is asked to hold)",
   })
-  async value(@Root() widget: Widget, @Ctx() ctx: GqlContext): Promise<JsonValue> {
+  value(@Root() widget: Widget, @Ctx() ctx: GqlContext): JsonValue | Promise<JsonValue> {
     if (!widget.deviceId) return null;
-    const state = await stateLoader(ctx).load(widget.deviceId);
-    if (widget.virtualPin) return state.desired[widget.virtualPin]?.value ?? state.reported[widget.virtualPin] ?? null;
-    return widget.key ? (state.reported[widget.key] ?? null) : null;
+    const state = stateOfWidget(ctx, widget.deviceId);
+    return state instanceof Promise ? state.then((s) => valueOf(widget, s)) : valueOf(widget, state);
   }
 
   @FieldResolver(() => Boolean, { description: "true while the device has not confirmed the widget's pin" })
-  async pending(@Root() widget: Widget, @Ctx() ctx: GqlContext): Promise<boolean> {
+  pending(@Root() widget: Widget, @Ctx() ctx: GqlContext): boolean | Promise<boolean> {
     if (!isOutput(widget.type) || !widget.deviceId || !widget.virtualPin) return false;
-    return widget.virtualPin in (await stateLoader(ctx).load(widget.deviceId)).desired;
+    const pin = widget.virtualPin;
+    const state = stateOfWidget(ctx, widget.deviceId);
+    return state instanceof Promise ? state.then((s) => pin in s.desired) : pin in state.desired;
   }
 
   @FieldResolver(() => Schedule, { nullable: true, description: "the earliest pending schedule or timer" })

@@ -1,8 +1,10 @@
+import type { Pool } from "pg";
 import { In, type DataSource } from "typeorm";
 import { Dashboard } from "../../entities/dashboard.entity.js";
 import { Widget } from "../../entities/widget.entity.js";
 import type { EventBus } from "../../platform/event-bus.js";
 import { publishWidget } from "./widget-events.js";
+import { dashboardsOf, dashboardTreeOf, type DashboardTree } from "./dashboard-rows.js";
 import { lockDashboard } from "./dashboard-layout.js";
 import { badInput, notFound } from "../../platform/errors.js";
 import { checkOptionalText, checkSize, checkText, idOf } from "./widget.rules.js";
@@ -26,6 +28,7 @@ const dashboardNotFound = () => notFound("dashboard");
 export class DashboardService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly pool: Pool,
     private readonly bus: EventBus,
   ) {}
 
@@ -34,7 +37,12 @@ export class DashboardService {
   }
 
   list(ownerId: string): Promise<Dashboard[]> {
-    return this.repo.find({ where: { ownerId }, order: { createdAt: "ASC", id: "ASC" } });
+    return dashboardsOf(this.pool, ownerId);
+  }
+
+  /** The owner's dashboards with their widgets, in one statement. */
+  tree(ownerId: string): Promise<DashboardTree> {
+    return dashboardTreeOf(this.pool, ownerId);
   }
 
   /** The caller's dashboards among `ids`, by lower-cased id; malformed or foreign ids are absent. */

@@ -28,10 +28,10 @@ export const dashboardsModule = defineModule({
   migrations: [Dashboards1764250000002],
   resolvers: [DashboardResolver, WidgetResolver, DeviceWidgetsResolver, WidgetEventsResolver],
   routes: [widgetRoutes],
-  create({ dataSource, directory, state, config, bus }: PlatformServices & DevicesServices & TelemetryServices): DashboardsServices {
+  create({ dataSource, pool, directory, state, config, bus }: PlatformServices & DevicesServices & TelemetryServices): DashboardsServices {
     return {
-      dashboards: new DashboardService(dataSource, bus),
-      widgets: new WidgetService(dataSource, directory, state, config.limits.keyLength, bus),
+      dashboards: new DashboardService(dataSource, pool, bus),
+      widgets: new WidgetService(dataSource, pool, directory, state, config.limits.keyLength, bus),
     };
   },
 });

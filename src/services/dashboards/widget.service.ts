@@ -1,8 +1,10 @@
+import type { Pool } from "pg";
 import { In, type DataSource, type EntityManager } from "typeorm";
 import type { JsonValue } from "../../platform/json.js";
 import { Widget } from "../../entities/widget.entity.js";
 import { lockDashboard, renumber } from "./dashboard-layout.js";
 import { publishWidget } from "./widget-events.js";
+import { widgetsOfDashboards } from "./dashboard-rows.js";
 import type { DeviceDirectory } from "../devices/device-directory.service.js";
 import type { DeviceStateData } from "../telemetry/device-state.model.js";
 import type { DeviceStateService } from "../telemetry/device-state.service.js";
@@ -70,6 +72,7 @@ function groupBy(widgets: Widget[], key: "dashboardId" | "deviceId"): Map<string
 export class WidgetService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly pool: Pool,
     private readonly directory: DeviceDirectory,
     private readonly state: DeviceStateService,
     private readonly keyLength: number,
@@ -95,8 +98,7 @@ export class WidgetService {
 
   /** Widgets of the caller's dashboards, each list in layout order. */
   async byDashboards(ownerId: string, dashboardIds: readonly string[]): Promise<Map<string, Widget[]>> {
-    const found = await this.repo.find({ where: { ownerId, dashboardId: In([...new Set(dashboardIds)]) }, order: { order: "ASC", id: "ASC" } });
-    return groupBy(found, "dashboardId");
+    return groupBy(await widgetsOfDashboards(this.pool, ownerId, dashboardIds), "dashboardId");
   }
 
   /** Widgets bound to the caller's devices. */
