@@ -3,12 +3,19 @@ import type { Readable } from "node:stream";
 import type { Pool, PoolClient } from "pg";
 import { AppError, badInput } from "../../platform/errors.js";
 import { UUID_RE } from "../../platform/ids.js";
+import { LoadingCache } from "../../platform/loading-cache.js";
 import { checkImage, HEADER_BYTES } from "./image.js";
 
 /** Rows of firmware_chunks hold this much of an image. */
 export const CHUNK_BYTES = 256 * 1024;
-/** A download reads this much per query, so it holds at most about this much of the image. */
+/** A download is written in slices this long, so a slow reader holds back only its own socket. */
 const SLICE_BYTES = 64 * 1024;
+/**
+ * Images kept in memory for downloads, at most (each at most MAX_FIRMWARE_BYTES). A rollout has
+ * hundreds of devices fetch the same image: read once, they share one copy, where a query per slice
+ * and download cost a connection each and held a copy of every slice in flight.
+ */
+const CACHED_IMAGES = 4;
 
 export const firmwareNotFound = () => new AppError("NOT_FOUND", "Firmware not found");
 export const tooLarge = (limit: number) => new AppError("PAYLOAD_TOO_LARGE", `The image is larger than ${limit} bytes (MAX_FIRMWARE_BYTES)`);
@@ -40,10 +47,18 @@ function checkText(value: string | undefined, name: string, max: number): string
  * download reads 64 KiB slices one query at a time, so many downloads at once hold little memory.
  */
 export class FirmwareStore {
+  /** Images are immutable (an id is never reused), so a cached copy is never stale. */
+  private readonly images = new LoadingCache<string, Buffer>({ max: CACHED_IMAGES, load: (id) => this.loadImage(id) });
+
   constructor(
     private readonly pool: Pool,
     private readonly maxBytes: number,
   ) {}
+
+  private async loadImage(firmwareId: string): Promise<Buffer | undefined> {
+    const { rows } = await this.pool.query<{ data: Buffer }>(`SELECT data FROM firmware_chunks WHERE firmware_id = $1 ORDER BY seq`, [firmwareId]);
+    return rows.length === 0 ? undefined : Buffer.concat(rows.map((r) => r.data));
+  }
 
   async upload(ownerId: string, rawTitle: string | undefined, rawVersion: string | undefined, body: Readable): Promise<FirmwareRow> {
     const title = checkText(rawTitle, "title", 100);
@@ -147,6 +162,7 @@ export class FirmwareStore {
       await client.query(`DELETE FROM releases WHERE firmware_id = $1`, [firmware.id]);
       await client.query(`DELETE FROM firmwares WHERE id = $1`, [firmware.id]);
       await client.query("COMMIT");
+      this.images.forget(firmware.id);
       return true;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
@@ -156,8 +172,13 @@ export class FirmwareStore {
     }
   }
 
-  /** Bytes start..end (inclusive) of an image, read a slice per query as the consumer asks for them. */
+  /** Bytes start..end (inclusive) of an image, a slice at a time as the consumer asks for them. */
   async *read(firmwareId: string, start: number, end: number): AsyncGenerator<Buffer> {
+    const image = await this.images.get(firmwareId);
+    if (image && image.length > end) {
+      for (let at = start; at <= end; at += SLICE_BYTES) yield image.subarray(at, Math.min(at + SLICE_BYTES, end + 1));
+      return;
+    }
     let at = start;
     while (at <= end) {
       const seq = Math.floor(at / CHUNK_BYTES);
