@@ -213,6 +213,10 @@ export class Rollout {
       }),
     );
     await Promise.all(lost.map((id) => this.effects.offer(id, image)));
+    // A pause or cancel that committed while these offers were being written withdrew what it saw;
+    // whatever it could not see yet goes now, so no offer outlives its release.
+    const { rows } = await this.pool.query<{ status: string }>(`SELECT status FROM releases WHERE id = $1`, [release.id]);
+    if (rows[0]?.status !== ReleaseStatus.ACTIVE) await this.effects.withdraw([...toOffer, ...lost]);
     if (finished) await this.effects.kick(release.id);
   }
 }
