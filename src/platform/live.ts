@@ -1,6 +1,7 @@
 import type { EventBus, Payloads, Topic } from "./event-bus.js";
 
-type Routed = Topic.TelemetryReported | Topic.DeviceStatusChanged | Topic.DeviceStateChanged | Topic.WidgetChanged | Topic.NotificationAdded;
+type Routed =
+  Topic.TelemetryReported | Topic.DeviceStatusChanged | Topic.DeviceStateChanged | Topic.WidgetChanged | Topic.NotificationAdded | Topic.FirmwareUpdateChanged;
 type Handler = (payload: never) => void;
 
 /**
