@@ -5,6 +5,7 @@ import type { Config } from "../platform/config.js";
 import { poolOf } from "../platform/db/data-source.js";
 import { createHistoryPool, createReactionsPool } from "../platform/db/lanes.js";
 import { EventBus } from "../platform/event-bus.js";
+import { Outbox } from "../platform/db/outbox.js";
 import { JobQueue } from "../platform/jobs.js";
 import { createMailer, type Mailer } from "../platform/mailer.js";
 import type { FeatureModule, PlatformServices, Services } from "../platform/services.js";
@@ -44,7 +45,8 @@ export async function createServices(
   await bus.connect();
   const jobs = new JobQueue(options.databaseUrl, log, { pollIntervalMs: config.jobPollMs, concurrency: 5 });
   const mailer: Mailer = createMailer(config.smtpUrl, config.mailFrom, log);
-  const platform: PlatformServices = { config, log, dataSource, pool, redis, namespace, bus, jobs, mailer, lifecycle: { drainingSince: undefined } };
+  const outbox = new Outbox(pool, log.child({ area: "outbox" }));
+  const platform: PlatformServices = { config, log, dataSource, pool, redis, namespace, bus, jobs, outbox, mailer, lifecycle: { drainingSince: undefined } };
 
   const accounts = await accountsModule.create(platform);
   const devices = await devicesModule.create(platform);
@@ -67,11 +69,13 @@ export async function createServices(
   await jobs.start();
   const lifecycle = modules as unknown as ReadonlyArray<FeatureModule<never, typeof provided>>;
   for (const module of lifecycle) await module.started?.(provided);
+  outbox.start();
   return {
     ...platform,
     ...provided,
     gqlRateLimiter: createGqlRateLimiter(redis, namespace, log),
     stop: async () => {
+      await outbox.stop(); // before its consumer stops
       for (const module of [...lifecycle].reverse()) await module.stop?.(provided);
       await jobs.stop();
       await bus.close();

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
 import type { EventBus } from "./event-bus.js";
+import type { Outbox } from "./db/outbox.js";
 import type { JobQueue } from "./jobs.js";
 import type { Mailer } from "./mailer.js";
 
@@ -20,6 +21,8 @@ export interface PlatformServices {
   readonly bus: EventBus;
   /** Durable jobs: modules register their tasks in `create`; the worker starts after all of them. */
   readonly jobs: JobQueue;
+  /** Events committed with the change that raised them, for side effects that must survive a crash. */
+  readonly outbox: Outbox;
   readonly mailer: Mailer;
   /** Set when the process starts shutting down: readiness fails from then on. */
   readonly lifecycle: { drainingSince: number | undefined };

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freePort } from "../../src/platform/db/embedded.js";
 import { eventually } from "../helpers/fixture.js";
 import { addDevice, gql, signUp, type Account } from "../helpers/graphql.js";
+import { kill9, startProcess as startProcessOn, stopProcesses } from "../helpers/processes.js";
 import { createTestDatabase, http, startTestServer } from "../helpers/server.js";
 import { WebhookReceiver } from "../helpers/webhook-receiver.js";
 
@@ -15,53 +14,9 @@ import { WebhookReceiver } from "../helpers/webhook-receiver.js";
  * locked for four hours.
  */
 
-interface Proc {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<unknown>;
-}
-
-const children: ChildProcess[] = [];
 let db: { url: string; drop(): Promise<void> };
 let sql: pg.Pool;
-
-async function startProcess(env: Record<string, string> = {}): Promise<Proc> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      REDIS_URL: "", // one process at a time: jobs meet in PostgreSQL, no event bus needed
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      MQTT_PORT: "off",
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_MAX: "100000",
-      GRAPHQL_RATE_LIMIT_FACTOR: "1000",
-      ...env,
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  children.push(child);
-  const exited = new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(
-    "the process to answer /health",
-    () =>
-      child.exitCode === null &&
-      fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    90_000,
-  );
-  return { url, child, exited };
-}
-
-async function kill9(p: Proc): Promise<void> {
-  p.child.kill("SIGKILL");
-  await p.exited;
-}
+const startProcess = (env: Record<string, string> = {}) => startProcessOn(db.url, env);
 
 const count = async (query: string, params: unknown[] = []) => (await sql.query<{ n: number }>(query, params)).rows[0]!.n;
 
@@ -71,11 +26,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
-  }
+  await stopProcesses();
   await sql.end();
   await db.drop();
 });
@@ -204,7 +155,8 @@ describe("the heartbeat sweep", () => {
       // The jobs due now but locked two minutes ago: two by a pool with no heartbeat (it died before
       // its first beat, or ran a version without them), one by a pool that is still beating.
       await sql.query(`INSERT INTO job_worker_heartbeats (worker_id, process) VALUES ('pool-alive', 'elsewhere:1')`);
-      beating = setInterval(() => void sql.query(`UPDATE job_worker_heartbeats SET beat_at = now() WHERE worker_id = 'pool-alive'`), 2000);
+      const beat = () => sql.query(`UPDATE job_worker_heartbeats SET beat_at = now() WHERE worker_id = 'pool-alive'`).catch(() => undefined);
+      beating = setInterval(() => void beat(), 2000);
       const lock = `UPDATE graphile_worker._private_jobs SET locked_by = $2, locked_at = now() - interval '2 minutes', run_at = now(), attempts = 1 WHERE key = $1`;
       for (const [id, pool] of [
         [ids[0]!, "pool-ghost"],

@@ -16,6 +16,7 @@ import {
 import { Topic, type EventBus, type StateSnapshot } from "../../platform/event-bus.js";
 import { AppError, notFound } from "../../platform/errors.js";
 import { StateWriter, type HistoryRow } from "./state-writer.js";
+import type { Outbox, OutboxEvent } from "../../platform/db/outbox.js";
 
 /** What a report changed, besides the state: the keys it confirmed, the commands it overrode, the values it made current. */
 interface ReportResult {
@@ -63,6 +64,21 @@ function historyOf(deviceId: string, data: Values, at: number): HistoryRow[] {
   return rows;
 }
 
+/** What a report commits for its side effects (webhooks): the values it made current, the commands it confirmed. */
+function durableEventsOf(device: DeviceInfo, state: DeviceStateData, changes: ReportResult): OutboxEvent[] {
+  const events: OutboxEvent[] = [];
+  const base = { deviceId: device.id, ownerId: device.ownerId };
+  if (Object.keys(changes.current).length > 0) {
+    events.push({ topic: "telemetry.reported", payload: { ...base, data: changes.current, timestamp: new Date(changes.currentTs).toISOString() } });
+  }
+  if (changes.confirmed.length > 0) {
+    const confirmed = Object.fromEntries(changes.confirmed.map((key) => [key, state.reported[key] ?? null]));
+    const timestamp = new Date(state.reportedAt ?? Date.now()).toISOString();
+    events.push({ topic: "state.confirmed", payload: { ...base, confirmed, timestamp } });
+  }
+  return events;
+}
+
 /**
  * Reported / desired / merged state of devices (DESIGN.md). Every transport (V2, legacy, GraphQL)
  * goes through these methods.
@@ -75,8 +91,9 @@ export class DeviceStateService {
     pool: Pool,
     private readonly bus: EventBus,
     private readonly options: DeviceStateOptions = { rollups: true, maxPointsPerDay: Number.MAX_SAFE_INTEGER },
+    outbox?: Outbox,
   ) {
-    this.writer = new StateWriter(pool, options);
+    this.writer = new StateWriter(pool, options, outbox);
   }
 
   /** Store a report durably; resolves with the state after it (merged is what the device should apply). */
@@ -108,7 +125,7 @@ export class DeviceStateService {
           if (outcome.late.length < Object.keys(record.data).length) changes.currentTs = record.ts;
           for (const row of historyOf(device.id, record.data, record.ts)) history.push(row);
         }
-        return { next, history, result: changes };
+        return { next, history, outbox: durableEventsOf(device, next, changes), result: changes };
       },
     });
     // Events only after the commit: a subscriber never sees what a crash could still undo. Points

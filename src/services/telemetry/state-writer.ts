@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { withTransaction } from "../../platform/db/transaction.js";
 import { LoadingCache } from "../../platform/loading-cache.js";
+import type { Outbox, OutboxEntry, OutboxEvent } from "../../platform/db/outbox.js";
 import type { JsonValue } from "../../entities/device-state.entity.js";
 import type { DeviceStateData } from "./device-state.model.js";
 import { insertHistory, rollupRows, UPDATE_STATE, UPSERT_SERIES } from "./state-writer.sql.js";
@@ -19,7 +20,8 @@ export interface HistoryRow {
 /** A change to one device's state. `run` is pure: a batch may run it again after a conflict. */
 export interface Mutation<R> {
   readonly deviceId: string;
-  run(state: DeviceStateData): { next: DeviceStateData; history?: HistoryRow[]; result: R } | null;
+  /** `outbox`: events whose side effects must survive a crash, committed with the change. */
+  run(state: DeviceStateData): { next: DeviceStateData; history?: HistoryRow[]; outbox?: OutboxEvent[]; result: R } | null;
 }
 
 interface Queued {
@@ -37,6 +39,8 @@ interface Written {
   conflicted: Set<string>;
   /** Series ids this transaction created or found, cached once it commits. */
   series: Map<string, number>;
+  /** The batch's durable events, handed to the outbox's consumer after the commit. */
+  outbox: OutboxEntry | undefined;
 }
 
 const MAX_BATCH = 2000;
@@ -82,6 +86,7 @@ export class StateWriter {
   constructor(
     private readonly pool: Pool,
     options: { rollups: boolean } = { rollups: true },
+    private readonly outbox?: Outbox,
   ) {
     this.rollups = options.rollups;
     this.insertHistory = insertHistory(options.rollups);
@@ -194,7 +199,8 @@ export class StateWriter {
       return;
     }
 
-    const { working, base, outcomes, conflicted, series } = written;
+    const { working, base, outcomes, conflicted, series, outbox } = written;
+    if (outbox) this.outbox!.dispatched(outbox);
     if (this.series.size + series.size > MAX_SERIES) this.series.clear();
     for (const [key, id] of series) this.series.set(key, id);
     for (const id of ids) {
@@ -223,6 +229,7 @@ export class StateWriter {
     }
     const working = new Map(base);
     const history: HistoryRow[] = [];
+    const events: OutboxEvent[] = [];
     const outcomes: Written["outcomes"] = [];
     for (const q of batch) {
       const current = working.get(q.mutation.deviceId);
@@ -240,6 +247,7 @@ export class StateWriter {
       if (out) {
         working.set(q.mutation.deviceId, out.next);
         if (out.history) for (const row of out.history) history.push(row);
+        if (out.outbox) for (const event of out.outbox) events.push(event);
       }
       outcomes.push({ state: out?.next ?? current, result: out?.result });
     }
@@ -261,7 +269,9 @@ export class StateWriter {
       if (this.rollups) params.push(documentOf(rollupRows(points, FIVE_MINUTES_MS)), documentOf(rollupRows(points, HOUR_MS)));
       await client.query(this.insertHistory, params);
     }
-    return { working, base, outcomes, conflicted, series };
+    const durableEvents = events.filter((e) => !conflicted.has(e.payload.deviceId));
+    const outboxId = this.outbox && (await this.outbox.write(client, durableEvents));
+    return { working, base, outcomes, conflicted, series, outbox: outboxId ? { id: outboxId, events: durableEvents } : undefined };
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Pool } from "pg";
 import { DeviceStateRow } from "../../entities/device-state.entity.js";
 import { HistoryPartitions1764250000009 } from "../../entities/migrations/1764250000009-history-partitions.js";
+import { EventOutbox1764250000013 } from "../../entities/migrations/1764250000013-event-outbox.js";
 import { Topic } from "../../platform/event-bus.js";
 import { defineModule, type PlatformServices } from "../../platform/services.js";
 import { DeviceStateResolver } from "../../resolvers/telemetry/device-state.resolver.js";
@@ -38,13 +39,13 @@ declare module "../../platform/services.js" {
 export const telemetryModule = defineModule({
   name: "telemetry",
   entities: [DeviceStateRow],
-  migrations: [HistoryPartitions1764250000009],
+  migrations: [HistoryPartitions1764250000009, EventOutbox1764250000013],
   resolvers: [DeviceStateResolver, HistoryResolver, TelemetryEventsResolver],
   routes: [deviceRoutes, exportRoutes],
   /** `historyPool`: the history lane (platform/db/lanes.ts); charts and exports read there, never on `pool`. */
   create(deps: PlatformServices & DevicesServices & { historyPool: Pool }): TelemetryServices {
-    const { pool, historyPool, bus, config, devices, directory, presence, jobs, log } = deps;
-    const state = new DeviceStateService(pool, bus, { rollups: config.history.rollups, maxPointsPerDay: config.history.maxPointsPerDay });
+    const { pool, historyPool, bus, config, devices, directory, presence, jobs, log, outbox } = deps;
+    const state = new DeviceStateService(pool, bus, { rollups: config.history.rollups, maxPointsPerDay: config.history.maxPointsPerDay }, outbox);
     bus.subscribe(Topic.DeviceCredentialsChanged, ({ deviceId }) => state.forget(deviceId));
     // Another process changed a device: our cached copy is behind; the next read reloads it.
     bus.subscribe(Topic.DeviceStateChanged, ({ deviceId }, { remote }) => remote && state.forget(deviceId));

@@ -12,7 +12,8 @@ import type { JobQueue } from "../../../platform/jobs.js";
 import type { NotificationService } from "../../notifications/notification.service.js";
 import { AllowList } from "./ssrf.js";
 import { DeliveryLog } from "./webhook-delivery.log.js";
-import { WebhookFanout } from "./webhook-fanout.js";
+import { fanoutEventOf, WebhookFanout } from "./webhook-fanout.js";
+import type { Outbox } from "../../../platform/db/outbox.js";
 import { signatureHeaders, WebhookSender, type SendResult } from "./webhook-sender.js";
 import type { WebhookService } from "./webhook.service.js";
 import { DISABLE_IF_FAILING, FAIL_DISABLED, LOAD_DELIVERY, PRUNE, RECORD_ATTEMPT } from "./webhook-delivery.sql.js";
@@ -80,23 +81,22 @@ export class WebhookDeliveryService {
    */
   listen(bus: EventBus): void {
     this.unsubscribe.push(
-      bus.subscribe(Topic.TelemetryReported, ({ deviceId, ownerId, data, timestamp }, { remote }) => {
-        if (!remote) void this.fanout.push({ userId: ownerId, event: WebhookEvent.telemetry_update, data: { deviceId, data }, deviceId, timestamp });
-      }),
       bus.subscribe(Topic.DeviceStatusChanged, ({ deviceId, ownerId, status, timestamp }, { remote }) => {
         const event = status === "online" ? WebhookEvent.device_online : WebhookEvent.device_offline;
         if (!remote) void this.fanout.push({ userId: ownerId, event, data: { deviceId, status }, deviceId, timestamp });
-      }),
-      bus.subscribe(Topic.DeviceStateChanged, ({ deviceId, ownerId, state, confirmed }, { remote }) => {
-        if (remote || confirmed.length === 0) return;
-        const values = Object.fromEntries(confirmed.map((key) => [key, state.reported[key] ?? null]));
-        const timestamp = state.reportedAt ?? new Date().toISOString();
-        void this.fanout.push({ userId: ownerId, event: WebhookEvent.state_confirmed, data: { deviceId, confirmed: values }, deviceId, timestamp });
       }),
       bus.subscribe(Topic.ScheduleRan, ({ userId, ok, data }, { remote }) => {
         if (!remote && ok) void this.scheduleExecuted(userId, data);
       }),
     );
+  }
+
+  /**
+   * Reports' events come through the outbox: their deliveries are stored even when the process dies
+   * right after the report's commit (another process, or this one after a restart, hands them over).
+   */
+  consume(outbox: Outbox): void {
+    outbox.consume((entries) => Promise.all(entries.map((entry) => this.fanout.pushEntry(entry.id, entry.events.map(fanoutEventOf)))).then(() => undefined));
   }
 
   /** The event names the widget; the device filter needs the widget's device. */

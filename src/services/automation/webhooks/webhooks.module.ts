@@ -46,6 +46,7 @@ function createWebhookDeliveries(core: PlatformServices, webhooks: WebhookServic
   const queue = new JobQueue(url, log, { pollIntervalMs: core.config.jobPollMs, concurrency: core.config.webhooks.concurrency });
   const service = new WebhookDeliveryService({ pool: core.pool, log, webhooks, notifications, queue }, core.config.webhooks);
   service.listen(core.bus);
+  service.consume(core.outbox);
   service.start().catch((error: unknown) => log.error({ err: error }, "the webhook delivery worker did not start; other processes deliver meanwhile"));
   return service;
 }
