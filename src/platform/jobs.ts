@@ -24,6 +24,8 @@ const SWEEP_MS = 10_000;
  * process of a version without heartbeats) are unlocked once locked this long.
  */
 const ORPHANED_AFTER_S = 60;
+/** After the worker pool stopped by itself (it could not record a job's end), a new one starts this much later. */
+const RESTART_MS = 2_000;
 
 const BEAT = `INSERT INTO job_worker_heartbeats (worker_id, process) VALUES ($1, $2)
   ON CONFLICT (worker_id) DO UPDATE SET beat_at = now()`;
@@ -77,6 +79,8 @@ export class JobQueue {
   private readonly timers: NodeJS.Timeout[] = [];
   private beating = false;
   private sweeping = false;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
     connectionString: string,
@@ -95,17 +99,7 @@ export class JobQueue {
   }
 
   async start(): Promise<void> {
-    const events = new EventEmitter() as WorkerEvents;
-    events.on("pool:create", ({ workerPool }) => (this.poolId = workerPool.id));
-    this.runner = await run({
-      pgPool: this.pool,
-      taskList: this.tasks,
-      concurrency: this.options.concurrency,
-      pollInterval: this.options.pollIntervalMs,
-      noHandleSignals: true, // the server's own shutdown stops the worker
-      logger: workerLogger(this.log),
-      events,
-    });
+    await this.run();
     await this.beat();
     await this.sweep();
     // unref: the timers never keep a process alive that is otherwise done.
@@ -129,8 +123,11 @@ export class JobQueue {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
     for (const timer of this.timers.splice(0)) clearInterval(timer);
-    await this.runner?.stop();
+    // A pool that stopped by itself (see `run`) has nothing more to stop.
+    await this.runner?.stop().catch((error: unknown) => this.log.debug({ err: error }, "job worker stop"));
     this.runner = undefined;
     // Stopped cleanly: nothing of ours is locked any more, so the row can go now.
     if (this.poolId) await this.pool.query(`DELETE FROM job_worker_heartbeats WHERE worker_id = $1`, [this.poolId]).catch(() => undefined);
@@ -140,6 +137,44 @@ export class JobQueue {
         () => undefined,
       );
     await this.pool.end();
+  }
+
+  /**
+   * A worker pool that records each job's end in a batch: when that write fails (the database went
+   * away), graphile-worker reports it and shuts the pool down instead of leaving a rejected promise
+   * nobody handles (which would end the process). This supervisor then starts a new pool; the old
+   * pool's heartbeat row goes silent, so the sweep releases the jobs it could not record, as after a
+   * crash.
+   */
+  private async run(): Promise<void> {
+    const events = new EventEmitter() as WorkerEvents;
+    events.on("pool:create", ({ workerPool }) => (this.poolId = workerPool.id));
+    const runner = await run({
+      pgPool: this.pool,
+      taskList: this.tasks,
+      concurrency: this.options.concurrency,
+      pollInterval: this.options.pollIntervalMs,
+      noHandleSignals: true, // the server's own shutdown stops the worker
+      logger: workerLogger(this.log),
+      events,
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    });
+    this.runner = runner;
+    runner.promise.then(
+      () => this.restartAfter(runner, undefined),
+      (error: unknown) => this.restartAfter(runner, error),
+    );
+  }
+
+  private restartAfter(ended: Runner, error: unknown): void {
+    if (this.stopping || this.runner !== ended) return;
+    this.log.error({ err: error }, "the job worker stopped by itself; starting a new one");
+    this.restartTimer = setTimeout(() => {
+      this.run().catch((startError: unknown) => {
+        this.log.warn({ err: startError }, "the job worker did not start again; trying later");
+        this.restartAfter(ended, startError);
+      });
+    }, RESTART_MS).unref();
   }
 
   /** A failed beat (database away) is only logged: the next one tries again, and a long silence is what a sweep looks for. */

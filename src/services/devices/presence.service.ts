@@ -18,6 +18,9 @@ export type Transport = "http" | "mqtt";
  */
 export class PresenceService {
   private pending = new Map<string, number>();
+  /** Devices coming online, written together: one statement per turn, one in flight at a time. */
+  private arrivals: Array<{ device: DeviceInfo; at: number; transport: Transport }> = [];
+  private arriving: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
@@ -55,6 +58,7 @@ export class PresenceService {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+    await this.arriving;
     await this.flush().catch((error) => this.log.warn({ err: (error as Error).message }, "last-seen flush at shutdown failed"));
   }
 
@@ -63,10 +67,8 @@ export class PresenceService {
     this.pending.set(device.id, at);
     if (device.status !== "online") {
       device.status = "online"; // at most one transition write in flight per device
-      this.markOnline(device, at, transport).catch((error) => {
-        device.status = "offline"; // the next contact tries again
-        this.log.warn({ err: error, deviceId: device.id }, "could not mark device online");
-      });
+      this.arrivals.push({ device, at, transport });
+      this.arriving ??= this.markOnline();
     }
   }
 
@@ -76,15 +78,30 @@ export class PresenceService {
     return this.running;
   }
 
-  private async markOnline(device: DeviceInfo, at: number, transport: Transport): Promise<void> {
-    const { rows } = await this.pool.query<{ owner_id: string }>(
-      `UPDATE devices SET status = 'online', last_seen_at = greatest(last_seen_at, to_timestamp($2 / 1000.0)),
-              transport = $3, connected_since = to_timestamp($2 / 1000.0),
-              connection_id = CASE WHEN $3 = 'mqtt' THEN connection_id END
-        WHERE id = $1 AND status = 'offline' RETURNING owner_id`,
-      [device.id, at, transport],
-    );
-    if (rows[0]) this.publishStatus(device.id, rows[0].owner_id, "online", at);
+  /**
+   * Writes the transitions to online that arrived meanwhile, in one statement, until none are left:
+   * a whole fleet coming back after an outage costs a few statements, not one per device.
+   */
+  private async markOnline(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // the rest of this turn's contacts join
+    while (this.arrivals.length > 0) {
+      const batch = this.arrivals.splice(0, 5000);
+      try {
+        const { rows } = await this.pool.query<{ id: string; owner_id: string; t: number }>(
+          `UPDATE devices d SET status = 'online', last_seen_at = greatest(d.last_seen_at, to_timestamp(x.t / 1000.0)),
+                  transport = x.tr, connected_since = to_timestamp(x.t / 1000.0),
+                  connection_id = CASE WHEN x.tr = 'mqtt' THEN d.connection_id END
+             FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, t double precision, tr text)
+            WHERE d.id = x.id AND d.status = 'offline' RETURNING d.id, d.owner_id, x.t`,
+          [JSON.stringify(batch.map((a) => ({ id: a.device.id, t: a.at, tr: a.transport })))],
+        );
+        for (const row of rows) this.publishStatus(row.id, row.owner_id, "online", row.t);
+      } catch (error) {
+        for (const { device } of batch) device.status = "offline"; // their next contact tries again
+        this.log.warn({ err: error, devices: batch.length }, "could not mark devices online");
+      }
+    }
+    this.arriving = undefined;
   }
 
   /**

@@ -1,6 +1,8 @@
 import type { Pool, PoolClient } from "pg";
 import { withTransaction } from "../../platform/db/transaction.js";
 import { LoadingCache } from "../../platform/loading-cache.js";
+import { BatchedLookup } from "../../platform/db/batched-lookup.js";
+import { UUID_RE } from "../../platform/ids.js";
 import type { Outbox, OutboxEntry, OutboxEvent } from "../../platform/db/outbox.js";
 import type { JsonValue } from "../../entities/device-state.entity.js";
 import type { DeviceStateData } from "./device-state.model.js";
@@ -67,10 +69,13 @@ const seriesKey = (deviceId: string, key: string) => `${deviceId}\u0000${key}`;
  * the row and runs the mutation again.
  */
 export class StateWriter {
+  /** Reads of uncached devices in the same turn go as one query (a fleet polling after a restart). */
+  private readonly loads = new BatchedLookup((ids) => loadStates(this.pool, ids));
   /** Latest committed state per device; a commit `set`s it, a change elsewhere `forget`s it. */
   private readonly cache = new LoadingCache<string, DeviceStateData>({
     max: 200_000,
-    load: async (deviceId) => (await loadStates(this.pool, [deviceId])).get(deviceId),
+    // A malformed id is no device, and must not fail the batch it would have joined.
+    load: (deviceId) => (UUID_RE.test(deviceId) ? this.loads.load(deviceId) : Promise.resolve(undefined)),
   });
   private queue: Queued[] = [];
   private inFlight = 0;
