@@ -66,3 +66,28 @@ it("answers device requests 503 within the bound while the database is frozen, a
   }
   expect(recovered).toBe(200);
 }, 60_000);
+
+it("devices it has not seen yet are answered 503 within the bound too, however many arrive while it is frozen", async () => {
+  const owner = await createUser(server);
+  const fleet = [];
+  for (let i = 0; i < 40; i++) fleet.push(await createDevice(server, owner, `cold${i}`));
+  server.services.directory.forgetAll(); // none of their tokens is known in memory
+  pids = await clusterPids();
+  signal("SIGSTOP");
+  try {
+    // Four waves, 2 s apart: the later ones arrive while the earlier look-ups are still waiting.
+    const answers = await Promise.all(
+      fleet.map(async (device, i) => {
+        await sleep(Math.floor(i / 10) * 2000);
+        const sent = Date.now();
+        const res = await http(server.url, "POST", `/devices/${device.id}/telemetry`, { body: { device_token: device.token, data: { n: i } } });
+        return { status: res.status, ms: Date.now() - sent };
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual(fleet.map(() => 503));
+    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(6500);
+  } finally {
+    signal("SIGCONT");
+    pids = [];
+  }
+}, 60_000);

@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from "../errors.js";
+
 /**
  * Look-ups by key that arrive in the same turn of the event loop go to the database as one query
  * (`WHERE key = ANY($1)`), and at most `maxInFlight` such queries run at once; keys asked for
@@ -40,7 +42,12 @@ export class BatchedLookup<V> {
       this.lookup([...new Set(batch.map((entry) => entry.key))])
         .then(
           (found) => batch.forEach((entry) => entry.resolve(found.get(entry.key))),
-          (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+          (error: unknown) => {
+            batch.forEach((entry) => entry.reject(error));
+            // The database is away (frozen, down): the keys queued behind this batch would each wait
+            // out a timeout of their own, one batch after another. They get the answer now.
+            if (isDatabaseUnavailable(error)) for (const entry of this.queue.splice(0)) entry.reject(error);
+          },
         )
         .finally(() => {
           this.inFlight--;
