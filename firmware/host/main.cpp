@@ -40,7 +40,7 @@ void usage(std::FILE* to) {
                "usage: host_device [--store FILE] [--telemetry-ms N] [--poll-ms N] [--health-ms N]\n"
                "                   [--timeout-ms N] [--debug off|on|verbose]\n"
                "                   [--flash DIR] [--firmware-version V] [--ota-confirm-ms N] [--ota-check-ms N]\n"
-               "                   [--ota-chunk-bytes N]\n"
+               "                   [--ota-chunk-bytes N] [--first-contact-spread-ms N]\n"
                "Commands are read from stdin (type 'help'); output goes to stdout.\n");
 }
 
@@ -77,6 +77,8 @@ bool parseOptions(int argc, char** argv, Options& options) {
       ok = parsePositive(value, options.config.healthIntervalMs);
     } else if (flag == "--timeout-ms") {
       ok = parsePositive(value, options.config.httpTimeoutMs);
+    } else if (flag == "--first-contact-spread-ms") {
+      ok = tnx::parseUint(value, options.config.firstContactSpreadMs);  // 0: at once
     } else if (flag == "--flash") {
       options.flashDir = value;
     } else if (flag == "--firmware-version") {

@@ -287,3 +287,25 @@ TEST_CASE("console: CA certificate for https") {
   rig.type("cacert clear");
   CHECK(rig.store.values.count("ca_cert") == 0);
 }
+
+TEST_CASE("at power-on the first contact waits a random share of firstContactSpreadMs; provisioning does not") {
+  Rig rig;
+  rig.provisionStore();
+  rig.clock.randomMax = true;  // the latest draw: 2999 ms of the default 3000
+  rig.device.begin();
+  CHECK(rig.clock.bounds.front() == 3000);
+  rig.runUntil(2900);
+  CHECK(rig.http.sent.empty());  // a fleet powered on together is not in one instant
+  rig.runUntil(3100);
+  REQUIRE_FALSE(rig.http.sent.empty());
+  CHECK(rig.http.sent[0].request.method + " " + rig.http.sent[0].request.url ==
+        "GET http://api.test/telemetry/latest?device_token=secret-token-42");
+
+  // Provisioning by hand starts at once, whatever the draw.
+  Rig typed;
+  typed.clock.randomMax = true;
+  typed.device.begin();
+  typed.type("provision dev1 secret-token-42 http://api.test/ home-wifi wifipass");
+  typed.device.tick();
+  CHECK_FALSE(typed.http.sent.empty());
+}

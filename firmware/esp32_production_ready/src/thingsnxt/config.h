@@ -15,6 +15,9 @@ struct Config {
   uint32_t retryAfterCapS = 3600;        // ignore absurd Retry-After values beyond 1 h
   uint32_t backoffBaseMs = 1000;         // first retry after 0.5-1 s
   uint32_t backoffCapMs = 60000;         // retries never further apart than 60 s
+  // At power-on the first request waits random[0, this): a fleet powered on together (after a power
+  // cut) reaches the server spread over 3 s, not in one instant. Provisioning starts at once.
+  uint32_t firstContactSpreadMs = 3000;
   // transport mqtt (mqtt.h): reconnects use the same backoff
   uint32_t mqttKeepAliveS = 30;          // the server calls a silent device offline after 1.5x this
   uint32_t mqttConnectTimeoutMs = 15000; // an attempt without CONNACK by then counts as failed

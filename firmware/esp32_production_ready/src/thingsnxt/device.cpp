@@ -36,6 +36,11 @@ void Device::begin() {
   otaBoot();
   if (credentials_.complete()) {
     enterRunning();
+    if (config_.firstContactSpreadMs > 0) {
+      const uint32_t spread = ports_.clock.random(config_.firstContactSpreadMs);
+      for (Channel* channel : {&telemetry_, &poll_, &health_}) channel->dueAt += spread;
+      mqttDueAt_ += spread;
+    }
   } else {
     log_.line("UNPROVISIONED no credentials stored; type 'provision' (or 'help')");
   }
