@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { freePort, startEmbedded, type EmbeddedDatabase } from "../../src/platform/db/embedded.js";
+import { eventually } from "../helpers/fixture.js";
 import { createDevice, createUser, http, pg, sleep, startTestServer, type TestServer } from "../helpers/server.js";
 
 interface Sent {
@@ -12,8 +13,7 @@ interface Sent {
 }
 
 /** Reports with a unique counter; afterwards every 200 must be in history. */
-async function hammer(server: TestServer, device: { id: string; token: string }, until: () => boolean): Promise<Sent[]> {
-  const sent: Sent[] = [];
+async function hammer(server: TestServer, device: { id: string; token: string }, until: () => boolean, sent: Sent[] = []): Promise<Sent[]> {
   let n = 0;
   const worker = async () => {
     while (!until()) {
@@ -107,14 +107,17 @@ describe("with an embedded PostgreSQL stopped and started again", () => {
   it("refuses writes with 503 while it is down and keeps every acknowledged report", async () => {
     const device = await createDevice(server, await createUser(server));
     let phase = "up";
-    const load = hammer(server, device, () => phase === "done");
+    const sending: Sent[] = [];
+    const load = hammer(server, device, () => phase === "done", sending);
     await sleep(300);
     await db.stop();
     const down = await http(server.url, "POST", `/devices/${device.id}/telemetry`, { body: { device_token: device.token, data: { n: -1 } } });
     expect(down.status).toBe(503);
     await sleep(500);
     db = await startEmbedded(dir, port, log);
-    await sleep(800);
+    // Until reports are acknowledged again (how long that takes depends on how busy the machine is).
+    const restartedAt = sending.length;
+    await eventually("reports acknowledged after the restart", () => sending.slice(restartedAt).filter((s) => s.status === 200).length >= 10, 20_000);
     phase = "done";
     const sent = await load;
     expect(sent.every((s) => s.status === 200 || s.status === 503)).toBe(true);
