@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../src/platform/db/embedded.js";
 import { addDevice, gql, signUp } from "../helpers/graphql.js";
+import { startProcess, stopProcesses } from "../helpers/processes.js";
 import { http, sleep, startTestServer, type TestServer } from "../helpers/server.js";
 import { subscribe } from "../helpers/ws.js";
 
@@ -11,41 +10,15 @@ import { subscribe } from "../helpers/ws.js";
  */
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 let a: TestServer;
-let b: ChildProcess;
 let bUrl: string;
 
 beforeAll(async () => {
   a = await startTestServer({ REDIS_URL: redisUrl, RATE_LIMIT_MAX: "100000" });
-  const port = await freePort();
-  bUrl = `http://127.0.0.1:${port}`;
-  b = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: a.databaseUrl,
-      REDIS_URL: redisUrl,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_MAX: "100000",
-      GRAPHQL_RATE_LIMIT_FACTOR: "1000",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  for (
-    let i = 0;
-    i < 300 &&
-    !(await fetch(`${bUrl}/health`).then(
-      (r) => r.ok,
-      () => false,
-    ));
-    i++
-  )
-    await sleep(100);
-}, 60_000);
+  bUrl = (await startProcess(a.databaseUrl, { REDIS_URL: redisUrl })).url;
+}, 120_000);
 
 afterAll(async () => {
-  b.kill("SIGTERM");
-  await new Promise((r) => (b.exitCode !== null ? r(null) : b.once("exit", r)));
+  await stopProcesses();
   await a.stop();
 });
 

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import pg from "pg";
+import { afterEach, beforeEach } from "vitest";
 import { freePort } from "../../src/platform/db/embedded.js";
 import { eventually } from "./fixture.js";
+import { createTestDatabase } from "./server.js";
 
 /** A server process as `npm start` runs it (`src/main.ts`), on its own port. */
 export interface ServerProcess {
@@ -59,4 +62,30 @@ export async function stopProcesses(): Promise<void> {
     child.kill("SIGTERM");
     await new Promise((resolve) => child.once("exit", resolve));
   }
+}
+
+/**
+ * For tests of server processes: a scratch database per test with a small pool on it (`sql`); after
+ * each test the processes started here stop, then the pool, then the database goes.
+ */
+export function databasePerTest(poolSize = 2): { readonly url: string; readonly sql: pg.Pool } {
+  let db: { url: string; drop(): Promise<void> } | undefined;
+  let sql: pg.Pool | undefined;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    sql = new pg.Pool({ connectionString: db.url, max: poolSize });
+  });
+  afterEach(async () => {
+    await stopProcesses();
+    await sql?.end();
+    await db?.drop();
+  });
+  return {
+    get url() {
+      return db!.url;
+    },
+    get sql() {
+      return sql!;
+    },
+  };
 }

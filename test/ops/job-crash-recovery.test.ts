@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import pg from "pg";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/fixture.js";
 import { addDevice, gql, signUp, type Account } from "../helpers/graphql.js";
-import { kill9, startProcess as startProcessOn, stopProcesses } from "../helpers/processes.js";
-import { createTestDatabase, http, startTestServer } from "../helpers/server.js";
+import { databasePerTest, kill9, startProcess as startProcessOn } from "../helpers/processes.js";
+import { http, startTestServer } from "../helpers/server.js";
 import { WebhookReceiver } from "../helpers/webhook-receiver.js";
 
 /**
@@ -14,22 +13,10 @@ import { WebhookReceiver } from "../helpers/webhook-receiver.js";
  * locked for four hours.
  */
 
-let db: { url: string; drop(): Promise<void> };
-let sql: pg.Pool;
+const db = databasePerTest(2);
 const startProcess = (env: Record<string, string> = {}) => startProcessOn(db.url, env);
 
-const count = async (query: string, params: unknown[] = []) => (await sql.query<{ n: number }>(query, params)).rows[0]!.n;
-
-beforeEach(async () => {
-  db = await createTestDatabase();
-  sql = new pg.Pool({ connectionString: db.url, max: 2 });
-});
-
-afterEach(async () => {
-  await stopProcesses();
-  await sql.end();
-  await db.drop();
-});
+const count = async (query: string, params: unknown[] = []) => (await db.sql.query<{ n: number }>(query, params)).rows[0]!.n;
 
 describe("jobs held by a process killed with -9", () => {
   it("20 webhook deliveries in flight on A are all delivered by B within a minute, one log row each", async () => {
@@ -124,7 +111,7 @@ describe("jobs held by a process killed with -9", () => {
     const after = await switchedVsExecuted();
     expect(after).toEqual({ executed: 60, switched: 60, executedNotSwitched: 0 });
     // Exactly once: each command bumped its device's state version once (nothing else writes it here).
-    const { rows } = await sql.query<{ version: number }>(`SELECT version FROM device_state WHERE device_id = ANY($1::uuid[])`, [
+    const { rows } = await db.sql.query<{ version: number }>(`SELECT version FROM device_state WHERE device_id = ANY($1::uuid[])`, [
       [...new Set(widgets.map((w) => w.deviceId))],
     ]);
     expect(rows.map((r) => r.version)).toEqual([20, 20, 20]);
@@ -150,12 +137,12 @@ describe("the heartbeat sweep", () => {
       const set = await gql(server.url, `mutation ($id: ID!) { setWidgetState(id: $id, state: 1) { id } }`, { id: committed!.id }, user.accessToken);
       expect(set.errors).toBeUndefined();
       const version = async () =>
-        (await sql.query<{ version: number }>(`SELECT version FROM device_state WHERE device_id = $1`, [fresh!.deviceId])).rows[0]!.version;
+        (await db.sql.query<{ version: number }>(`SELECT version FROM device_state WHERE device_id = $1`, [fresh!.deviceId])).rows[0]!.version;
       const before = await version();
       // The jobs due now but locked two minutes ago: two by a pool with no heartbeat (it died before
       // its first beat, or ran a version without them), one by a pool that is still beating.
-      await sql.query(`INSERT INTO job_worker_heartbeats (worker_id, process) VALUES ('pool-alive', 'elsewhere:1')`);
-      const beat = () => sql.query(`UPDATE job_worker_heartbeats SET beat_at = now() WHERE worker_id = 'pool-alive'`).catch(() => undefined);
+      await db.sql.query(`INSERT INTO job_worker_heartbeats (worker_id, process) VALUES ('pool-alive', 'elsewhere:1')`);
+      const beat = () => db.sql.query(`UPDATE job_worker_heartbeats SET beat_at = now() WHERE worker_id = 'pool-alive'`).catch(() => undefined);
       beating = setInterval(() => void beat(), 2000);
       const lock = `UPDATE graphile_worker._private_jobs SET locked_by = $2, locked_at = now() - interval '2 minutes', run_at = now(), attempts = 1 WHERE key = $1`;
       for (const [id, pool] of [
@@ -163,9 +150,9 @@ describe("the heartbeat sweep", () => {
         [ids[1]!, "pool-ghost"],
         [ids[2]!, "pool-alive"],
       ]) {
-        expect((await sql.query(lock, [`schedule:${id}`, pool])).rowCount).toBe(1);
+        expect((await db.sql.query(lock, [`schedule:${id}`, pool])).rowCount).toBe(1);
       }
-      const status = async (id: string) => (await sql.query<{ status: string }>(`SELECT status FROM schedules WHERE id = $1`, [id])).rows[0]!.status;
+      const status = async (id: string) => (await db.sql.query<{ status: string }>(`SELECT status FROM schedules WHERE id = $1`, [id])).rows[0]!.status;
       // The next sweep (every 10 s) releases the ghost's jobs, and the same sweep passes over the live one.
       await eventually("the orphaned schedules to run", async () => (await status(ids[0]!)) === "EXECUTED" && (await status(ids[1]!)) === "EXECUTED", 60_000);
       expect(await status(ids[2]!)).toBe("PENDING");
@@ -203,7 +190,7 @@ async function ledWidgets(base: string, user: Account, devices: number, perDevic
 
 /** Widgets whose pin holds the schedule's state (a stored command, or reported), against schedules marked EXECUTED. */
 async function switchedVsExecuted(): Promise<{ executed: number; switched: number; executedNotSwitched: number }> {
-  const { rows } = await sql.query<{ executed: number; switched: number; executed_not_switched: number }>(`
+  const { rows } = await db.sql.query<{ executed: number; switched: number; executed_not_switched: number }>(`
     WITH s AS (
       SELECT s.status, coalesce(ds.desired -> w.virtual_pin -> 'value', ds.reported -> w.virtual_pin) = s.state AS switched
         FROM schedules s JOIN widgets w ON w.id = s.widget_id JOIN device_state ds ON ds.device_id = w.device_id

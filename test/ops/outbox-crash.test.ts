@@ -1,9 +1,8 @@
-import pg from "pg";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/fixture.js";
 import { addDevice, gql, signUp } from "../helpers/graphql.js";
-import { kill9, startProcess, stopProcesses } from "../helpers/processes.js";
-import { createTestDatabase, http } from "../helpers/server.js";
+import { databasePerTest, kill9, startProcess } from "../helpers/processes.js";
+import { http } from "../helpers/server.js";
 import { WebhookReceiver } from "../helpers/webhook-receiver.js";
 
 /**
@@ -13,28 +12,16 @@ import { WebhookReceiver } from "../helpers/webhook-receiver.js";
  * (it reads the table) while its reports commit and are answered 200.
  */
 
-let db: { url: string; drop(): Promise<void> };
-let sql: pg.Pool;
+const db = databasePerTest(3);
 
-const count = async (query: string) => (await sql.query<{ n: number }>(query)).rows[0]!.n;
-
-beforeEach(async () => {
-  db = await createTestDatabase();
-  sql = new pg.Pool({ connectionString: db.url, max: 3 });
-});
-
-afterEach(async () => {
-  await stopProcesses();
-  await sql.end();
-  await db.drop();
-});
+const count = async (query: string) => (await db.sql.query<{ n: number }>(query)).rows[0]!.n;
 
 describe("side effects of acknowledged reports after kill -9", () => {
   it("every report answered 200 gets its telemetry_update delivery, once, from the next process", async () => {
     const rx = await new WebhookReceiver().start();
     const hook = rx.on("/in");
     const env = { WEBHOOK_ALLOWED_HOSTS: "127.0.0.1/32", WEBHOOK_CACHE_MS: "0" };
-    const locker = await sql.connect();
+    const locker = await db.sql.connect();
     try {
       const a = await startProcess(db.url, env);
       const user = await signUp(a.url);
