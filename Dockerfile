@@ -23,7 +23,8 @@ COPY rest-compat ./rest-compat
 # The code stays root's and read-only to the server; only the embedded database's folder is its own.
 RUN mkdir -p /data && chown node:node /data
 USER node
-EXPOSE 8000
+# HTTP (PORT), and the built-in MQTT device endpoint (MQTT_PORT, docs/mqtt.md).
+EXPOSE 8000 1883
 # /health/live: a database outage must not get the container restarted (/health/ready is for load
 # balancers). No curl in the slim image, so node asks; with TLS on, it accepts the certificate of
 # the name the server was issued for on 127.0.0.1.

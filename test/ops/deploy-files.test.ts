@@ -94,10 +94,11 @@ describe("Dockerfile", () => {
     expect(stages.every((stage) => stage[0]!.args.startsWith("node:20-bookworm-slim"))).toBe(true);
   });
 
-  it("exposes the port the server listens on, and compose maps it", () => {
-    expect(one("EXPOSE")).toBe(env.PORT);
-    expect(loadConfig({ PORT: env.PORT }).port).toBe(Number(one("EXPOSE")));
-    expect(text("compose.yaml")).toContain(`"${env.PORT}:${env.PORT}"`);
+  it("exposes the ports the server listens on (HTTP, the MQTT endpoint), and compose maps them", () => {
+    const config = loadConfig({ PORT: env.PORT });
+    expect(one("EXPOSE").split(/\s+/)).toEqual([env.PORT, String(config.mqtt.port)]);
+    expect(config.port).toBe(Number(env.PORT));
+    for (const port of [env.PORT, String(config.mqtt.port)]) expect(text("compose.yaml")).toContain(`"${port}:${port}"`);
   });
 
   it("installs without dev dependencies, so every package the server imports is a runtime dependency", () => {
