@@ -52,3 +52,15 @@ export async function addDevice(base: string, account: Account, name = "esp32"):
   if (!res.data) throw new Error(`createDevice failed: ${JSON.stringify(res.errors)}`);
   return { id: res.data.createDevice.device.id, token: res.data.createDevice.token };
 }
+
+/** A webhook of the account's, to `url`, for `events`. */
+export async function addWebhook(base: string, account: Account, url: string, events: string[]): Promise<{ id: string }> {
+  const res = await gql(
+    base,
+    `mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { webhook { id } } }`,
+    { i: { url, events } },
+    account.accessToken,
+  );
+  if (!res.data) throw new Error(`createWebhook failed: ${JSON.stringify(res.errors)}`);
+  return { id: res.data.createWebhook.webhook.id };
+}

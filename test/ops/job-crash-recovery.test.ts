@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/fixture.js";
-import { addDevice, gql, signUp, type Account } from "../helpers/graphql.js";
+import { addDevice, addWebhook, gql, signUp, type Account } from "../helpers/graphql.js";
 import { databasePerTest, kill9, startProcess as startProcessOn } from "../helpers/processes.js";
 import { http, startTestServer } from "../helpers/server.js";
 import { WebhookReceiver } from "../helpers/webhook-receiver.js";
@@ -36,13 +36,7 @@ describe("jobs held by a process killed with -9", () => {
       const a = await startProcess(env);
       const user = await signUp(a.url);
       const device = await addDevice(a.url, user);
-      const created = await gql(
-        a.url,
-        `mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { webhook { id } } }`,
-        { i: { url: hook, events: ["telemetry_update"] } },
-        user.accessToken,
-      );
-      expect(created.errors).toBeUndefined();
+      await addWebhook(a.url, user, hook, ["telemetry_update"]);
       for (let i = 0; i < 20; i++) {
         const res = await http(a.url, "POST", `/devices/${device.id}/telemetry`, { body: { device_token: device.token, data: { n: i } } });
         expect(res.status).toBe(200);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/fixture.js";
-import { addDevice, gql, signUp } from "../helpers/graphql.js";
+import { addDevice, addWebhook, signUp } from "../helpers/graphql.js";
 import { databasePerTest, kill9, startProcess } from "../helpers/processes.js";
 import { http } from "../helpers/server.js";
 import { WebhookReceiver } from "../helpers/webhook-receiver.js";
@@ -26,13 +26,7 @@ describe("side effects of acknowledged reports after kill -9", () => {
       const a = await startProcess(db.url, env);
       const user = await signUp(a.url);
       const device = await addDevice(a.url, user);
-      const created = await gql(
-        a.url,
-        `mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { webhook { id } } }`,
-        { i: { url: hook, events: ["telemetry_update"] } },
-        user.accessToken,
-      );
-      expect(created.errors).toBeUndefined();
+      await addWebhook(a.url, user, hook, ["telemetry_update"]);
       const report = (n: number) => http(a.url, "POST", `/devices/${device.id}/telemetry`, { body: { device_token: device.token, data: { n } } });
 
       // The pipeline works: five reports, five deliveries, nothing left in the outbox.

@@ -54,10 +54,6 @@ export class Outbox {
     this.consumer = consumer;
   }
 
-  get active(): boolean {
-    return this.consumer !== undefined;
-  }
-
   /** Stores the events in the caller's transaction; the id to hand to `dispatched` after its commit. */
   async write(client: PoolClient, events: readonly OutboxEvent[]): Promise<string | undefined> {
     if (!this.consumer || events.length === 0) return undefined;
